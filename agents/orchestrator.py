@@ -1,0 +1,91 @@
+"""The orchestrator: runs the pipeline for a stored launch and records the outcome, idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from agents import notification
+from agents.executor import store_plan
+from agents.pipeline import build_plan
+from agents.plan import Brief, TeamMember
+from storage.db import Database
+from storage.enums import LaunchStatus
+from storage.launches import LaunchRepository
+from storage.models import Launch
+from storage.outbox import OutboxRepository
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+
+
+class PlanOutcome(StrEnum):
+    PLANNED = "planned"
+    ALREADY_DONE = "already_done"
+    MISSING = "missing"
+    FAILED = "failed"
+
+
+def brief_of(launch: Launch) -> Brief:
+    return Brief(
+        name=launch.name,
+        target_date=launch.target_date,
+        text=launch.brief,
+        launch_type=launch.launch_type,
+        team=tuple(TeamMember(name=m.name, role=m.role, slack_id=m.slack_id) for m in launch.members),
+        channel=launch.channel_id,
+    )
+
+
+async def plan_launch(
+    db: Database, workspace_id: str, launch_id: int, *, today: date | None = None
+) -> PlanOutcome:
+    """Plan a draft launch. Running it again, or twice at once, plans and announces it once."""
+    scope = Scope(workspace_id)
+    async with db.session() as session:
+        launches = LaunchRepository(session, scope)
+        launch = await launches.get(launch_id)
+        if launch is None:
+            return PlanOutcome.MISSING
+        if launch.status in (LaunchStatus.PLANNED, LaunchStatus.FAILED):
+            return PlanOutcome.ALREADY_DONE
+        if not await launches.claim_for_planning(launch_id):
+            return PlanOutcome.ALREADY_DONE
+        brief = brief_of(launch)
+        slack_ids = {m.name: m.slack_id for m in launch.members if m.slack_id}
+
+    try:
+        # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
+        plan = await asyncio.to_thread(build_plan, brief, today)
+        async with db.session() as session:
+            launches = LaunchRepository(session, scope)
+            if not await store_plan(launches, launch_id, plan, slack_ids):
+                return PlanOutcome.ALREADY_DONE
+            launch = await launches.get(launch_id)
+            assert launch is not None
+            await notification.announce_plan(OutboxRepository(session, scope), launch)
+    except Exception as exc:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("planning launch %s failed (error id %s)", launch_id, error_id)
+        await _record_failure(db, scope, launch_id, f"{_reason(exc)} (error id {error_id})")
+        return PlanOutcome.FAILED
+    return PlanOutcome.PLANNED
+
+
+def _reason(exc: Exception) -> str:
+    # Errors that carry a person-readable message say it; anything else stays generic.
+    if getattr(exc, "user_message", None):
+        return str(exc.user_message)  # type: ignore[attr-defined]
+    return "Liftoff could not build a plan from this brief"
+
+
+async def _record_failure(db: Database, scope: Scope, launch_id: int, reason: str) -> None:
+    async with db.session() as session:
+        launches = LaunchRepository(session, scope)
+        if await launches.mark_failed(launch_id, reason):
+            launch = await launches.get(launch_id)
+            assert launch is not None
+            await notification.announce_planning_failed(OutboxRepository(session, scope), launch, reason)

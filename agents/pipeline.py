@@ -1,0 +1,31 @@
+"""The planning pipeline as one pure function: guardrail → planner → dependency → evaluator.
+
+It touches no database and no network, so `liftoff plan`, the plan_launch job and the tests
+all run exactly this code.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from agents import dependency, evaluator, planner, scheduler
+from agents.plan import Brief, Plan
+
+
+def build_plan(brief: Brief, today: date | None = None) -> Plan:
+    today = today or date.today()
+    tasks, template_edges = planner.plan_from_templates(brief)
+    edges = dependency.infer_edges(tasks, template_edges)
+    analysis = dependency.analyze(tasks, edges)
+    scheduler.schedule_backwards(tasks, analysis.edges, brief.target_date, today)
+    evaluation = evaluator.evaluate(brief, tasks, analysis, today)
+    return Plan(
+        brief=brief,
+        tasks=tasks,
+        edges=analysis.edges,
+        critical_path=analysis.critical_path,
+        critical_path_days=analysis.critical_path_days,
+        risks=evaluation.risks,
+        quality_score=evaluation.quality_score,
+        slack_days=dict(analysis.slack),
+    )

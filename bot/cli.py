@@ -1,0 +1,129 @@
+"""The `liftoff` command: serve, worker, migrate, plan, demo, redact."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"liftoff: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.run(settings, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liftoff", description="Plan product launches and track OKRs in Slack.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the Slack app (the demo when no Slack credentials are set)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser("worker", help="run jobs from the RQ queue (needs REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(run=_worker)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(run=_migrate)
+
+    plan = sub.add_parser("plan", help="plan a launch from a brief file, offline")
+    plan.add_argument("brief", help="Markdown brief with YAML front matter")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(run=_plan)
+
+    demo = sub.add_parser("demo", help="play /launch new, a brief and /launch status against a local Slack stand-in")
+    demo.add_argument("--brief", help="brief file to submit (default: a built-in sample)")
+    demo.set_defaults(run=_demo)
+
+    redact = sub.add_parser("redact", help="print text with PII redacted, then a JSON line of counts")
+    redact.add_argument("file", nargs="?", default="-", help="file to read, or - for standard input")
+    redact.set_defaults(run=_redact)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.has_slack_credentials:
+        print("No SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET set: running the demo against a local Slack stand-in.")
+        return _demo(settings, argparse.Namespace(brief=None))
+    from bot.serve import serve_forever
+
+    asyncio.run(serve_forever(settings, host=args.host, port=args.port))
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.redis_url is None:
+        print("liftoff: the worker needs REDIS_URL; without it jobs run inside `liftoff serve`.", file=sys.stderr)
+        return 2
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from bot.jobs import QUEUE_NAME
+
+    connection = Redis.from_url(settings.redis_url)
+    Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=args.burst)
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def _plan(settings: Settings, args: argparse.Namespace) -> int:
+    from agents.brief_file import BriefFileError, load_brief
+    from agents.pipeline import build_plan
+    from blocks.text import environment
+
+    try:
+        brief = load_brief(args.brief)
+    except BriefFileError as exc:
+        print(f"liftoff: {exc}", file=sys.stderr)
+        return 2
+    plan = build_plan(brief)
+    if args.json:
+        json.dump(plan.to_json(), sys.stdout, indent=2)
+        print()
+    else:
+        template = environment().overlay(loader=_templates()).get_template("plan.txt.j2")
+        print(template.render(plan=plan))
+    return 0
+
+
+def _templates():  # noqa: ANN202 - a jinja2 loader
+    from jinja2 import FileSystemLoader
+
+    return FileSystemLoader(Path(__file__).parent / "templates")
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(brief_path=args.brief))
+
+
+def _redact(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.redact_command import run
+
+    return run(args.file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

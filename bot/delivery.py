@@ -1,0 +1,142 @@
+"""Drains the Slack outbox: renders each row at send time and posts it exactly once.
+
+A row is claimed (pending -> sending) before the call and marked sent after it. Each message
+carries the row's idempotency key as Slack message metadata, so a row found still `sending`
+after a crash is looked up in the channel's history before it is ever posted again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.health import launch_health
+from blocks import launch_messages
+from storage.db import Database
+from storage.enums import Destination, OutboxKind, OutboxStatus
+from storage.launches import LaunchRepository
+from storage.models import Outbox, utcnow
+from storage.outbox import OutboxRepository
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT_TYPE = "liftoff_outbox"
+SENDING_LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 5
+# Errors that retrying will not heal for this channel: deliver to the PM by DM instead.
+CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "cannot_dm_bot"}
+
+
+async def drain_slack_outbox(db: Database, client: AsyncWebClient, workspace_id: str) -> int:
+    """Send every due row of this workspace; returns how many were sent now."""
+    scope = Scope(workspace_id)
+    async with db.reader() as session:
+        rows = await OutboxRepository(session, scope).due(Destination.SLACK)
+    sent = 0
+    for row in rows:
+        sent += await deliver(db, client, scope, row.id)
+    return sent
+
+
+async def deliver(db: Database, client: AsyncWebClient, scope: Scope, outbox_id: int) -> bool:
+    async with db.session() as session:
+        outbox = OutboxRepository(session, scope)
+        row = await outbox.get(outbox_id)
+        if row is None or row.workspace_id != scope.workspace_id:
+            return False
+        recovering = row.status == OutboxStatus.SENDING
+        if not await outbox.claim(outbox_id, stale_before=utcnow() - SENDING_LEASE):
+            return False
+        message = await render(session, scope, row)
+        key, payload, attempts = row.idempotency_key, dict(row.payload), row.attempts + 1
+    if message is None:
+        await _finish(db, scope, outbox_id, error="nothing to send: the launch is gone")
+        return False
+    try:
+        channel = await _open_channel(client, payload["channel"])
+        ts = await _already_posted(client, channel, key) if recovering else None
+        if ts is None:
+            ts = await _post(client, channel, key, message)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        if error in CHANNEL_ERRORS and payload.get("pm") and payload["channel"] != payload["pm"]:
+            log.warning("cannot post to %s (%s); sending to the PM instead", payload["channel"], error)
+            channel = await _open_channel(client, payload["pm"])
+            note = f":information_source: I could not post this in <#{payload['channel']}> ({error}). " \
+                   "Invite me there with `/invite @Liftoff`."
+            fallback = {**message, "blocks": [_note_block(note), *message["blocks"]][:50]}
+            ts = await _post(client, channel, key, fallback)
+        else:
+            log.warning("slack outbox row %s failed: %s", outbox_id, error)
+            await _finish(db, scope, outbox_id, error=error, give_up=attempts >= MAX_ATTEMPTS)
+            return False
+    await _finish(db, scope, outbox_id, external_id=f"{channel}:{ts}")
+    return True
+
+
+async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, Any] | None:
+    """The message for an outbox row, built from the database as it is now."""
+    launches = LaunchRepository(session, scope)
+    launch = await launches.get(int(row.payload["launch_id"]))
+    if launch is None:
+        return None
+    if row.kind == OutboxKind.LAUNCH_PLAN:
+        tasks = await launches.tasks(launch.id)
+        return launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks)
+    if row.kind == OutboxKind.LAUNCH_FAILED:
+        return launch_messages.planning_failed(launch, str(row.payload.get("reason", "")))
+    raise ValueError(f"unknown slack outbox kind {row.kind!r}")
+
+
+async def _open_channel(client: AsyncWebClient, target: str) -> str:
+    """A channel id to post in: a person's id becomes their DM with the app."""
+    if target[:1] in ("U", "W"):
+        response = await client.conversations_open(users=target)
+        return str(response["channel"]["id"])
+    return target
+
+
+async def _post(client: AsyncWebClient, channel: str, key: str, message: dict[str, Any]) -> str:
+    metadata = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": key}}
+    try:
+        response = await client.chat_postMessage(channel=channel, metadata=metadata, **message)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "not_in_channel":
+            raise
+        # Public channels can be joined without an invite; private ones raise again below.
+        await client.conversations_join(channel=channel)
+        response = await client.chat_postMessage(channel=channel, metadata=metadata, **message)
+    return str(response["ts"])
+
+
+async def _already_posted(client: AsyncWebClient, channel: str, key: str) -> str | None:
+    """The ts of a message an earlier, interrupted run already posted for this key."""
+    oldest = (utcnow() - timedelta(days=1)).timestamp()
+    response = await client.conversations_history(
+        channel=channel, include_all_metadata=True, oldest=str(oldest), limit=200
+    )
+    for message in response.get("messages", []):
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == METADATA_EVENT_TYPE and metadata.get("event_payload", {}).get("key") == key:
+            return str(message["ts"])
+    return None
+
+
+async def _finish(db: Database, scope: Scope, outbox_id: int, *, external_id: str | None = None,
+                  error: str | None = None, give_up: bool = True) -> None:
+    async with db.session() as session:
+        outbox = OutboxRepository(session, scope)
+        if error is None:
+            await outbox.mark_sent(outbox_id, external_id)
+        else:
+            await outbox.mark_retry(outbox_id, error, give_up=give_up)
+
+
+def _note_block(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}

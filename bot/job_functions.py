@@ -1,0 +1,22 @@
+"""The jobs themselves: each composes agents, storage and Slack delivery for one id."""
+
+from __future__ import annotations
+
+from agents import orchestrator
+from bot import delivery
+from bot.jobs import JobName
+from bot.services import Services
+from bot.team_directory import resolve_team
+
+
+async def plan_launch(services: Services, workspace_id: str, launch_id: int) -> None:
+    client = await services.slack.for_workspace(workspace_id)
+    await resolve_team(services.db, client, workspace_id, int(launch_id))
+    outcome = await orchestrator.plan_launch(services.db, workspace_id, int(launch_id))
+    if outcome in (orchestrator.PlanOutcome.PLANNED, orchestrator.PlanOutcome.FAILED):
+        await services.jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, workspace_id)
+
+
+async def drain_slack_outbox(services: Services, workspace_id: str) -> None:
+    client = await services.slack.for_workspace(workspace_id)
+    await delivery.drain_slack_outbox(services.db, client, workspace_id)

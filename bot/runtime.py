@@ -1,0 +1,44 @@
+"""Starting and stopping a whole Liftoff: migrations, services, Slack app, web server."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.server import RunningServer, build_web_app, start_server
+from bot.services import Services
+from bot.settings import Settings
+from bot.wiring import build_app, build_services
+from storage.migrate import upgrade_async
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningLiftoff:
+    services: Services
+    bolt: AsyncApp
+    server: RunningServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        await self.services.db.dispose()
+
+
+async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000,
+                        migrate: bool = True) -> RunningLiftoff:
+    if migrate:
+        await upgrade_async(settings.database_url)
+    services = build_services(settings)
+    bolt, authorizer = build_app(services)
+    # One auth.test at start: a bad token fails here, and no request ever waits on it before its ack.
+    identity = await authorizer.prime()
+    log.info("connected to Slack team %s as bot %s", identity.team_id, identity.bot_user_id)
+    server = await start_server(build_web_app(bolt, services), host, port)
+    return RunningLiftoff(services=services, bolt=bolt, server=server)

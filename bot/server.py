@@ -1,0 +1,64 @@
+"""The aiohttp web server: Slack events at /slack/events, health at /healthz."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy import text
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+SERVICES_APP_KEY = web.AppKey("services", Services)
+BOLT_APP_KEY = web.AppKey("bolt", AsyncApp)
+
+
+def build_web_app(bolt: AsyncApp, services: Services) -> web.Application:
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app[SERVICES_APP_KEY] = services
+    web_app[BOLT_APP_KEY] = bolt
+    web_app.router.add_post("/slack/events", slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    bolt = request.app[BOLT_APP_KEY]
+    response = await bolt.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(response)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_APP_KEY]
+    try:
+        async with services.db.reader() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+    return web.json_response({"ok": True, "database": "ok", "jobs": "inline" if services.settings.jobs_inline
+                              else "rq"})
+
+
+@dataclass
+class RunningServer:
+    runner: web.AppRunner
+    url: str
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_server(web_app: web.Application, host: str, port: int) -> RunningServer:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0]
+    return RunningServer(runner=runner, url=f"http://{bound[0]}:{bound[1]}")

@@ -1,0 +1,53 @@
+"""What listeners and jobs need, built once from settings and passed in (never module-level)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.jobs import JobQueue
+
+SERVICES_KEY = "liftoff_services"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    jobs: JobQueue
+    slack: SlackClients
+
+
+class SlackClients:
+    """Web API clients per workspace. Single-workspace mode: one bot token for every team."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.default_client = build_web_client(settings, settings.slack_bot_token)
+
+    async def for_workspace(self, workspace_id: str) -> AsyncWebClient:
+        return self.default_client
+
+
+def build_web_client(settings: Settings, token: str | None) -> AsyncWebClient:
+    from slack_sdk.http_retry.builtin_async_handlers import (
+        AsyncConnectionErrorRetryHandler,
+        AsyncRateLimitErrorRetryHandler,
+    )
+
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def services_of(context: Any) -> Services:
+    """The Services a Bolt middleware put into the listener's context."""
+    return context[SERVICES_KEY]

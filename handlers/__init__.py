@@ -1,0 +1,10 @@
+"""Bolt listeners grouped by surface; each module has register(app)."""
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers import brief_submission, errors, home, launch_actions, launch_command, okr_command
+
+
+def register_all(app: AsyncApp) -> None:
+    for module in (errors, launch_command, brief_submission, launch_actions, home, okr_command):
+        module.register(app)

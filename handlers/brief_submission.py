@@ -1,0 +1,76 @@
+"""The brief modal's submission: validate, store a draft, enqueue planning, ack. No Slack call first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from sqlalchemy.exc import IntegrityError
+
+from agents.intake import BriefForm, ValidBrief, validate_brief_form
+from blocks.ids import BriefField, CallbackId
+from blocks.rich_text import rich_text_to_markdown
+from bot.jobs import JobName
+from bot.services import services_of
+from storage.launches import LaunchRepository
+from storage.scope import Scope
+from storage.workspaces import WorkspaceRepository
+
+# A date is "in the past" only once it has passed everywhere: the last time zone to reach a day is UTC-12.
+LATEST_TIME_ZONE = ZoneInfo("Etc/GMT+12")
+
+
+def read_brief_form(values: dict[str, dict[str, dict[str, Any]]]) -> BriefForm:
+    """The modal's state.values as a BriefForm (block id and action id are the field name)."""
+
+    def element(field: BriefField) -> dict[str, Any]:
+        return values.get(field, {}).get(field, {})
+
+    brief = element(BriefField.BRIEF)
+    return BriefForm(
+        name=element(BriefField.NAME).get("value") or "",
+        brief=rich_text_to_markdown(brief.get("rich_text_value")) if "rich_text_value" in brief
+        else brief.get("value") or "",
+        target_date=element(BriefField.TARGET_DATE).get("selected_date"),
+        team=list(element(BriefField.TEAM).get("selected_users") or []),
+        channel=element(BriefField.CHANNEL).get("selected_conversation"),
+        launch_type=(element(BriefField.LAUNCH_TYPE).get("selected_option") or {}).get("value"),
+    )
+
+
+async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                             context: AsyncBoltContext) -> None:
+    services = services_of(context)
+    form = read_brief_form(view["state"]["values"])
+    user_id = body["user"]["id"]
+    scope = Scope(context["team_id"], user_id)
+    today = datetime.now(LATEST_TIME_ZONE).date()
+    try:
+        async with services.db.session() as session:
+            launches = LaunchRepository(session, scope)
+            checked = validate_brief_form(form, today=today, name_taken=await launches.name_taken(form.name))
+            if not isinstance(checked, ValidBrief):
+                await ack(response_action="errors", errors=checked)
+                return
+            await WorkspaceRepository(session, scope).ensure(body.get("team", {}).get("domain", ""))
+            launch = await launches.create_draft(
+                name=checked.name,
+                brief=checked.brief,
+                target_date=checked.target_date,
+                launch_type=checked.launch_type,
+                channel_id=checked.channel,
+                created_by=user_id,
+                members=[("", "", slack_id) for slack_id in checked.team],
+            )
+    except IntegrityError:
+        # Two submissions raced for the same name; the other one won.
+        await ack(response_action="errors", errors={BriefField.NAME: "A launch with this name was just created."})
+        return
+    await services.jobs.enqueue(JobName.PLAN_LAUNCH, scope.workspace_id, launch.id)
+    await ack()
+
+
+def register(app: AsyncApp) -> None:
+    app.view(CallbackId.LAUNCH_BRIEF)(on_brief_submitted)

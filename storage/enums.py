@@ -1,0 +1,66 @@
+"""Statuses and roles stored in the database; one definition used by every room."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PM = "pm"
+    MEMBER = "member"
+
+
+class LaunchStatus(StrEnum):
+    DRAFT = "draft"
+    PLANNING = "planning"
+    PLANNED = "planned"
+    FAILED = "failed"
+
+
+class TaskStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row asks a destination to do; the drain renders it at send time."""
+
+    LAUNCH_PLAN = "launch_plan"
+    LAUNCH_FAILED = "launch_failed"
+
+
+class Destination(StrEnum):
+    SLACK = "slack"
+
+
+class LaunchType(StrEnum):
+    SOFTWARE_RELEASE = "software_release"
+    MOBILE_RELEASE = "mobile_release"
+    WEB_RELEASE = "web_release"
+    PLATFORM_RELEASE = "platform_release"
+    PRICING_CHANGE = "pricing_change"
+    MARKETING_CAMPAIGN = "marketing_campaign"
+    PARTNER_INTEGRATION = "partner_integration"
+
+    @property
+    def label(self) -> str:
+        return LAUNCH_TYPE_LABELS[self]
+
+
+LAUNCH_TYPE_LABELS = {
+    LaunchType.SOFTWARE_RELEASE: "Software release",
+    LaunchType.MOBILE_RELEASE: "Mobile app release",
+    LaunchType.WEB_RELEASE: "Web release",
+    LaunchType.PLATFORM_RELEASE: "Platform / API release",
+    LaunchType.PRICING_CHANGE: "Pricing and packaging change",
+    LaunchType.MARKETING_CAMPAIGN: "Marketing campaign",
+    LaunchType.PARTNER_INTEGRATION: "Partner integration",
+}

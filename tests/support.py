@@ -1,0 +1,227 @@
+"""Shared test plumbing: where shared/ is, which services are up, and a whole running Liftoff."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import RunningLiftoff, start_liftoff
+from bot.settings import Settings
+from bot.standin.api import SlackStandIn
+from bot.standin.simulator import SlackSimulator
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ADMIN_URL = os.environ.get("LIFTOFF_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("LIFTOFF_TEST_REDIS", "redis://127.0.0.1:6379/9")
+
+PEOPLE = [
+    {
+        "id": "U100",
+        "name": "maya",
+        "real_name": "Maya Chen",
+        "tz": "America/New_York",
+        "profile": {"title": "Senior Product Manager", "email": "maya@example.com"},
+    },
+    {
+        "id": "U101",
+        "name": "omar",
+        "real_name": "Omar Haddad",
+        "tz": "Europe/Berlin",
+        "profile": {"title": "Engineering Lead", "email": "omar@example.com"},
+    },
+    {
+        "id": "U102",
+        "name": "lucia",
+        "real_name": "Lucia Romero",
+        "tz": "Europe/Madrid",
+        "profile": {"title": "Software Engineer", "email": "lucia@example.com"},
+    },
+    {
+        "id": "U103",
+        "name": "tom",
+        "real_name": "Tom Becker",
+        "tz": "Europe/Berlin",
+        "profile": {"title": "QA Engineer", "email": "tom@example.com"},
+    },
+    {
+        "id": "U104",
+        "name": "sara",
+        "real_name": "Sara Kim",
+        "tz": "Asia/Seoul",
+        "profile": {"title": "Product Marketing Manager", "email": "sara@example.com"},
+    },
+    {
+        "id": "U105",
+        "name": "ravi",
+        "real_name": "Ravi Patel",
+        "tz": "Asia/Kolkata",
+        "profile": {"title": "Support Lead", "email": "ravi@example.com"},
+    },
+    {
+        "id": "U106",
+        "name": "ife",
+        "real_name": "Ife Adeyemi",
+        "tz": "Africa/Lagos",
+        "profile": {"title": "Product Designer", "email": "ife@example.com"},
+    },
+]
+CHANNELS = [{"id": "C0GENERAL", "name": "general"}, {"id": "C0LAUNCH", "name": "launch-smart-search"}]
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip when a service is down on a laptop; fail under CI=true, where it must run."""
+    if port_open(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: these tests must run)")
+    pytest.skip(message)
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test module; dropped afterwards."""
+    import asyncpg
+
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"liftoff_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def flush_redis(url: str) -> None:
+    from redis import Redis
+
+    Redis.from_url(url).flushdb()
+
+
+@dataclass
+class Stack:
+    """A whole running Liftoff: the app, its Slack stand-in, a simulated Slack client, maybe a worker."""
+
+    backend: str
+    settings: Settings
+    liftoff: RunningLiftoff
+    standin: SlackStandIn
+    slack: SlackSimulator
+    worker: subprocess.Popen[bytes] | None = None
+
+    @property
+    def db(self):  # noqa: ANN201
+        return self.liftoff.services.db
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait until queued jobs have run: in-process by draining, on RQ by watching the queue."""
+        jobs = self.liftoff.services.jobs
+        if hasattr(jobs, "drain"):
+            await jobs.drain(timeout)
+            return
+        from rq import Queue
+        from rq.registry import StartedJobRegistry
+
+        queue: Queue = jobs.queue  # type: ignore[attr-defined]
+        registry = StartedJobRegistry(queue=queue)
+        async with asyncio.timeout(timeout):
+            while queue.count or registry.count:
+                if self.worker is not None and self.worker.poll() is not None:
+                    raise RuntimeError(f"the RQ worker exited with {self.worker.returncode}")
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
+            while queue.count or registry.count:
+                await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator[Stack]:  # noqa: ANN001
+    standin = await SlackStandIn(validator=validator, users=PEOPLE, channels=CHANNELS).start()
+    secret = secrets.token_hex(16)
+    base = Settings(
+        slack_bot_token=standin.bot_token,
+        slack_signing_secret=secret,
+        slack_api_url=standin.base_url,
+        log_level="WARNING",
+    )
+    worker = None
+    try:
+        if backend == "sqlite-inline":
+            settings = replace(base, database_url=f"sqlite+aiosqlite:///{tmp_dir}/liftoff.db")
+            async with _stack(backend, settings, standin, None) as stack:
+                yield stack
+            return
+        require_service("Redis", "127.0.0.1", 6379)
+        async with postgres_database() as url:
+            flush_redis(REDIS_TEST_URL)
+            settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL)
+            worker = start_worker(settings, tmp_dir / "worker.log")
+            async with _stack(backend, settings, standin, worker) as stack:
+                yield stack
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(10)
+        await standin.stop()
+
+
+@asynccontextmanager
+async def _stack(
+    backend: str, settings: Settings, standin: SlackStandIn, worker: subprocess.Popen[bytes] | None
+) -> AsyncIterator[Stack]:
+    liftoff = await start_liftoff(settings, port=0)
+    slack = SlackSimulator(liftoff.url, settings.slack_signing_secret or "", standin)
+    try:
+        yield Stack(backend, settings, liftoff, standin, slack, worker)
+    finally:
+        await slack.close()
+        await liftoff.stop()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "REDIS_"))}
+    env.update(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url or "",
+        SLACK_BOT_TOKEN=settings.slack_bot_token or "",
+        SLACK_SIGNING_SECRET=settings.slack_signing_secret or "",
+        SLACK_API_URL=settings.slack_api_url,
+        LOG_LEVEL="INFO",
+    )
+    return env
+
+
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    log = open(log_path, "wb")  # noqa: SIM115 - the worker writes to it for the module's lifetime
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=settings_env(settings), stdout=log, stderr=log
+    )
