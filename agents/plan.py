@@ -77,7 +77,8 @@ class PlannedTask:
     phase: Phase = Phase.PRE
     produces: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
-    # Share of the elapsed estimate that is the owner's own work (a beta run or a store review is mostly waiting).
+    # Share of the elapsed estimate that is the owner's own work (a beta run or a store review is
+    # mostly waiting).
     effort_share: float = 1.0
 
     @property
