@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from agents import notification
 from agents.executor import store_plan
+from agents.guardrail import GuardrailError
 from agents.pipeline import build_plan
 from agents.plan import Brief, TeamMember
 from storage.db import Database
@@ -76,9 +77,9 @@ async def plan_launch(
 
 
 def _reason(exc: Exception) -> str:
-    # Errors that carry a person-readable message say it; anything else stays generic.
-    if getattr(exc, "user_message", None):
-        return str(exc.user_message)  # type: ignore[attr-defined]
+    # The guardrail's message is written for people; any other failure stays generic.
+    if isinstance(exc, GuardrailError):
+        return str(exc)
     return "Liftoff could not build a plan from this brief"
 
 

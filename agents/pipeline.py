@@ -1,4 +1,4 @@
-"""The planning pipeline as one pure function: guardrail → planner → dependency → evaluator.
+"""The planning pipeline as one function: guardrail → planner → dependency → evaluator.
 
 It touches no database and no network, so `liftoff plan`, the plan_launch job and the tests
 all run exactly this code.
@@ -6,14 +6,19 @@ all run exactly this code.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from agents import dependency, evaluator, planner, scheduler
+from agents import dependency, evaluator, guardrail, planner, scheduler
 from agents.plan import Brief, Plan
 
 
 def build_plan(brief: Brief, today: date | None = None) -> Plan:
+    """Plan a launch. Raises GuardrailError, and plans nothing, when the brief cannot be checked for PII."""
     today = today or date.today()
+    # Everything downstream sees the brief with personal data replaced by placeholders.
+    redacted = guardrail.redact(brief.text, roster=[member.name for member in brief.team])
+    brief = replace(brief, text=redacted.text)
     tasks, template_edges = planner.plan_from_templates(brief)
     edges = dependency.infer_edges(tasks, template_edges)
     analysis = dependency.analyze(tasks, edges)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
+from typing import Any
+
 from slack_sdk.models.blocks import (
     ConversationFilter,
     ConversationSelectElement,
@@ -26,8 +30,23 @@ def launch_type_options() -> list[Option]:
     return [Option(value=str(t), label=t.label) for t in LaunchType]
 
 
-def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dict:
+def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dict[str, Any]:
     """The modal that collects a launch brief. `private_metadata` remembers where it was opened."""
+    view = copy.deepcopy(_layout())
+    view["private_metadata"] = channel_id or ""
+    elements = {block["block_id"]: block["element"] for block in view["blocks"]}
+    elements[BriefField.TEAM]["initial_users"] = [user_id]
+    if channel_id and channel_id[0] in "CG":
+        elements[BriefField.CHANNEL]["initial_conversation"] = channel_id
+    if brief:
+        elements[BriefField.BRIEF]["initial_value"] = rich_text_value(brief)
+    return view
+
+
+@lru_cache(maxsize=1)
+def _layout() -> dict[str, Any]:
+    # Built (and validated) by slack_sdk once per process: the models cost milliseconds, and every
+    # `/launch new` must be acked and answered fast.
     types = launch_type_options()
     view = View(
         type="modal",
@@ -35,7 +54,6 @@ def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dic
         title=PlainTextObject(text="New launch"),
         submit=PlainTextObject(text="Plan it"),
         close=PlainTextObject(text="Cancel"),
-        private_metadata=channel_id or "",
         blocks=[
             InputBlock(
                 block_id=BriefField.NAME,
@@ -52,7 +70,6 @@ def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dic
                 element=RichTextInputElement(
                     action_id=BriefField.BRIEF,
                     placeholder=f"We are shipping… (up to {BRIEF_MAX_CHARS:,} characters)",
-                    initial_value=rich_text_value(brief) if brief else None,
                 ),
             ),
             InputBlock(
@@ -64,9 +81,7 @@ def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dic
                 block_id=BriefField.TEAM,
                 label="Team",
                 hint="Everyone who will own work. Their Slack titles decide who gets which tasks.",
-                element=UserMultiSelectElement(
-                    action_id=BriefField.TEAM, placeholder="Add people", initial_users=[user_id]
-                ),
+                element=UserMultiSelectElement(action_id=BriefField.TEAM, placeholder="Add people"),
             ),
             InputBlock(
                 block_id=BriefField.CHANNEL,
@@ -75,7 +90,6 @@ def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dic
                 element=ConversationSelectElement(
                     action_id=BriefField.CHANNEL,
                     placeholder="Pick a channel",
-                    initial_conversation=channel_id if channel_id and channel_id[0] in "CG" else None,
                     filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
                 ),
             ),

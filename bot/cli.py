@@ -21,6 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"liftoff: configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # presidio announces every recognizer it loads at INFO; that is noise in Liftoff's log.
+    logging.getLogger("presidio-analyzer").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     return int(args.run(settings, args) or 0)
 
 
@@ -72,10 +74,14 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from redis import Redis
     from rq import Queue, Worker
 
-    from bot.jobs import QUEUE_NAME
+    # Loaded once here so every forked work horse starts with the pipeline and the PII engine ready.
+    import bot.job_functions  # noqa: F401
+    import bot.wiring  # noqa: F401
+    from agents.guardrail import warm_up
 
+    warm_up()
     connection = Redis.from_url(settings.redis_url)
-    Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=args.burst)
+    Worker([Queue(settings.queue_name, connection=connection)], connection=connection).work(burst=args.burst)
     return 0
 
 

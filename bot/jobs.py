@@ -15,8 +15,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "liftoff"
-
 
 class JobName(StrEnum):
     PLAN_LAUNCH = "plan_launch"
@@ -76,11 +74,11 @@ class InlineJobs:
 class RqJobs:
     """Puts jobs on an RQ queue in Redis; `liftoff worker` runs them."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str) -> None:
         from redis import Redis
         from rq import Queue
 
-        self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+        self.queue = Queue(queue_name, connection=Redis.from_url(redis_url))
 
     async def enqueue(self, name: JobName, *args: JobArg) -> None:
         # A local Redis round trip is well under a millisecond; no thread hop needed.
@@ -88,7 +86,7 @@ class RqJobs:
 
 
 def build_queue(settings: Settings) -> InlineJobs | RqJobs:
-    return InlineJobs() if settings.jobs_inline else RqJobs(settings.redis_url or "")
+    return InlineJobs() if settings.jobs_inline else RqJobs(settings.redis_url or "", settings.queue_name)
 
 
 def perform(name: str, args: list[JobArg]) -> None:

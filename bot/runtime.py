@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
+from agents.guardrail import warm_up
 from bot.server import RunningServer, build_web_app, start_server
 from bot.services import Services
 from bot.settings import Settings
@@ -36,6 +38,9 @@ async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: in
     if migrate:
         await upgrade_async(settings.database_url)
     services = build_services(settings)
+    if settings.jobs_inline:
+        # Jobs run in this process: build the PII engine now, not in the first person's plan.
+        await asyncio.to_thread(warm_up)
     bolt, authorizer = build_app(services)
     # One auth.test at start: a bad token fails here, and no request ever waits on it before its ack.
     identity = await authorizer.prime()

@@ -28,6 +28,7 @@ class Settings:
     anthropic_api_key: str | None = None
     openai_api_key: str | None = None
     log_level: str = "INFO"
+    queue_name: str = "liftoff"
 
     @property
     def has_slack_credentials(self) -> bool:
@@ -60,6 +61,7 @@ class Settings:
             anthropic_api_key=get("ANTHROPIC_API_KEY"),
             openai_api_key=get("OPENAI_API_KEY"),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            queue_name=get("LIFTOFF_QUEUE") or "liftoff",
         )
         settings._check()
         return settings

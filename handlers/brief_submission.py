@@ -65,7 +65,10 @@ async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
                 members=[("", "", slack_id) for slack_id in checked.team],
             )
     except IntegrityError:
-        # Two submissions raced for the same name; the other one won.
+        # Two submissions raced for the same name and the other one won; anything else is a bug.
+        async with services.db.reader() as session:
+            if not await LaunchRepository(session, scope).name_taken(form.name):
+                raise
         await ack(response_action="errors", errors={BriefField.NAME: "A launch with this name was just created."})
         return
     await services.jobs.enqueue(JobName.PLAN_LAUNCH, scope.workspace_id, launch.id)

@@ -11,27 +11,50 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the one writer; the busy timeout makes writers wait, not fail.
+    # WAL lets readers run beside the one writer; the busy timeout covers other processes' writers.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide how transactions begin (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A write transaction takes SQLite's write lock up front. A deferred one that read first
+    # fails at once with SQLITE_BUSY_SNAPSHOT when another writer committed meanwhile.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
+    """An engine for `url`. On SQLite the writer engine holds one connection that begins immediately."""
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    if writer:
+        # One connection: in-process writers queue for it without spinning on SQLite's lock.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        event.listen(engine.sync_engine, "connect", _sqlite_autocommit_driver)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
+    else:
+        engine = create_async_engine(url, pool_size=5, max_overflow=5)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 class Database:
+    """Sessions for writing (`session`) and for reading (`reader`)."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
+        self._read_engine = create_engine(url, writer=False) if self.is_sqlite else self.engine
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,8 +69,10 @@ class Database:
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only."""
-        async with self._sessions() as session:
+        async with self._readers() as session:
             yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import User, Workspace
+from storage.enums import Role
+from storage.models import Base, User, Workspace
 from storage.scope import Scope
 
 
@@ -15,12 +19,14 @@ class WorkspaceRepository:
         self.scope = scope
 
     async def ensure(self, name: str = "") -> Workspace:
-        """The scope's workspace row, created on first sight."""
+        """The scope's workspace row, created on first sight (safe when first requests race)."""
         workspace = await self.session.get(Workspace, self.scope.workspace_id)
         if workspace is None:
-            workspace = Workspace(id=self.scope.workspace_id, name=name)
-            self.session.add(workspace)
-            await self.session.flush()
+            await self.session.execute(
+                insert_ignoring_duplicates(self.session, Workspace).values(id=self.scope.workspace_id, name=name)
+            )
+            workspace = await self.session.get(Workspace, self.scope.workspace_id)
+            assert workspace is not None
         return workspace
 
     async def user(self, slack_id: str) -> User | None:
@@ -31,7 +37,18 @@ class WorkspaceRepository:
     async def ensure_user(self, slack_id: str, name: str = "") -> User:
         user = await self.user(slack_id)
         if user is None:
-            user = User(workspace_id=self.scope.workspace_id, slack_id=slack_id, name=name)
-            self.session.add(user)
-            await self.session.flush()
+            await self.session.execute(
+                insert_ignoring_duplicates(self.session, User).values(
+                    workspace_id=self.scope.workspace_id, slack_id=slack_id, name=name, role=Role.MEMBER
+                )
+            )
+            user = await self.user(slack_id)
+            assert user is not None
         return user
+
+
+def insert_ignoring_duplicates(session: AsyncSession, model: type[Base]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite or PostgreSQL)."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()

@@ -121,12 +121,6 @@ async def postgres_database() -> AsyncIterator[str]:
             await admin.close()
 
 
-def flush_redis(url: str) -> None:
-    from redis import Redis
-
-    Redis.from_url(url).flushdb()
-
-
 @dataclass
 class Stack:
     """A whole running Liftoff: the app, its Slack stand-in, a simulated Slack client, maybe a worker."""
@@ -182,15 +176,15 @@ async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator
             return
         require_service("Redis", "127.0.0.1", 6379)
         async with postgres_database() as url:
-            flush_redis(REDIS_TEST_URL)
-            settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL)
+            # A queue of its own: test runs side by side on one Redis never take each other's jobs.
+            queue = f"liftoff-test-{uuid.uuid4().hex[:8]}"
+            settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL, queue_name=queue)
             worker = start_worker(settings, tmp_dir / "worker.log")
             async with _stack(backend, settings, standin, worker) as stack:
                 yield stack
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(10)
+            stop_worker(worker)
         await standin.stop()
 
 
@@ -208,13 +202,14 @@ async def _stack(
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "REDIS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "REDIS_", "LIFTOFF_"))}
     env.update(
         DATABASE_URL=settings.database_url,
         REDIS_URL=settings.redis_url or "",
         SLACK_BOT_TOKEN=settings.slack_bot_token or "",
         SLACK_SIGNING_SECRET=settings.slack_signing_secret or "",
         SLACK_API_URL=settings.slack_api_url,
+        LIFTOFF_QUEUE=settings.queue_name,
         LOG_LEVEL="INFO",
     )
     return env
@@ -225,3 +220,13 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=settings_env(settings), stdout=log, stderr=log
     )
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to stop after its current job; kill it if it will not."""
+    worker.terminate()
+    try:
+        worker.wait(10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(10)

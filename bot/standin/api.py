@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import json
 import logging
@@ -19,7 +18,7 @@ from bot.standin.limits import Validator, block_errors
 from bot.standin.messages import MessageStore
 from bot.standin.methods import METHODS
 from bot.standin.payload import bearer_token, read_args
-from bot.standin.records import Fault, RecordedCall, RejectedPayload, SlackError
+from bot.standin.records import Fault, RecordedCall, RejectedPayload, SlackError, clone
 from bot.standin.response_urls import ResponseUrls
 from bot.standin.views import ViewStore
 
@@ -61,6 +60,8 @@ class SlackStandIn:
         self.calls: list[RecordedCall] = []
         self.validation_errors: list[RejectedPayload] = []
         self._faults: dict[str, list[Fault]] = {}
+        # Seconds every Web API answer takes, like real Slack's network round trip (benchmarks set it).
+        self.latency = 0.0
         self._delays: dict[str, list[float]] = {}
         self._runner: web.AppRunner | None = None
         self._root: str | None = None
@@ -122,7 +123,7 @@ class SlackStandIn:
 
     def view_opened_by(self, trigger_id: str) -> dict[str, Any] | None:
         view_id = self.view_store.opened_by.get(trigger_id)
-        return copy.deepcopy(self.view_store.views[view_id]) if view_id else None
+        return clone(self.view_store.views[view_id]) if view_id else None
 
     def open_views(self, user_id: str) -> list[dict[str, Any]]:
         """The user's modal stack, bottom first (empty when no modal is open)."""
@@ -242,6 +243,8 @@ class SlackStandIn:
             token = bearer_token(request, args)
             if self._delays.get(name):
                 await asyncio.sleep(self._delays[name].pop(0))
+            elif self.latency:
+                await asyncio.sleep(self.latency)
             fault = self._take_fault(name)
             if fault is not None:
                 status, headers = fault.status, _retry_after(fault)
@@ -321,7 +324,7 @@ class SlackStandIn:
         self.view_store.errors[view_id] = dict(errors)
 
     def _reject(self, method: str, kind: str, errors: list[str], payload: dict[str, Any]) -> None:
-        self.validation_errors.append(RejectedPayload(method, kind, errors, copy.deepcopy(payload)))
+        self.validation_errors.append(RejectedPayload(method, kind, errors, clone(payload)))
 
     def _channel_key(self, channel_id: str) -> str:
         try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
-from bot.standin.records import SlackError
+from bot.standin.records import SlackError, clone
 
 DEFAULT_CHANNEL = {"id": "C0GENERAL", "name": "general"}
 
@@ -30,7 +29,7 @@ class Directory:
     def user(self, user_id: str) -> dict[str, Any]:
         if user_id not in self.users:
             raise SlackError("user_not_found")
-        return copy.deepcopy(self.users[user_id])
+        return clone(self.users[user_id])
 
     def user_name(self, user_id: str) -> str:
         user = self.users.get(user_id)
@@ -66,7 +65,7 @@ class Directory:
         if channel_id.startswith("D"):
             return {"id": channel_id, "is_im": True, "is_channel": False, "user": channel_id[1:], "is_open": True}
         info = {"is_channel": True, "is_im": False, "is_private": False, "is_member": True, "is_archived": False}
-        return {**info, **copy.deepcopy(self.channels[channel_id])}
+        return {**info, **clone(self.channels[channel_id])}
 
     def is_member(self, channel_id: str) -> bool:
         """Whether the bot is in the channel: always, unless the channel was given with is_member False."""
@@ -88,7 +87,7 @@ class Directory:
             "tz": "UTC",
             "tz_label": "Coordinated Universal Time",
             "tz_offset": 0,
-            **copy.deepcopy(user),
+            **clone(user),
         }
         full.setdefault("real_name", full["name"])
         profile = full.setdefault("profile", {})

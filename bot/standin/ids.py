@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import secrets
 from typing import Any
+
+from bot.standin.records import clone
 
 TS_EPOCH = 1_700_000_000
 TS_STEP_MICROS = 100
@@ -39,7 +40,7 @@ class IdMaker:
 
     def filled_blocks(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A copy of blocks where every block has a block_id and every element an action_id, as Slack returns."""
-        filled = copy.deepcopy(blocks)
+        filled = clone(blocks)
         for block in filled:
             if not isinstance(block, dict):
                 continue

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bot.standin.ids import IdMaker
-from bot.standin.records import SlackError
+from bot.standin.records import SlackError, clone
 
 # Keys conversations.history leaves out when they carry nothing.
 OPTIONAL_KEYS = ("blocks", "thread_ts", "metadata", "attachments", "files", "edited", "reply_count", "latest_reply")
@@ -60,7 +59,7 @@ class MessageStore:
         self._channels.setdefault(channel, []).append(message)
         if thread_ts is not None:
             self._note_reply(channel, thread_ts, message["ts"])
-        return copy.deepcopy(message)
+        return clone(message)
 
     def find(self, channel: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self._channels.get(channel, []) if m["ts"] == ts), None)
@@ -74,7 +73,7 @@ class MessageStore:
             if value is not None:
                 message[key] = self._ids.filled_blocks(value) if key == "blocks" else value
         message["edited"] = {"user": self._author["user"], "ts": self._ids.ts()}
-        return copy.deepcopy(message)
+        return clone(message)
 
     def delete(self, channel: str, ts: str) -> None:
         message = self.find(channel, ts)
@@ -84,7 +83,7 @@ class MessageStore:
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Every message in the channel, thread replies included, oldest first."""
-        return copy.deepcopy(self._channels.get(channel, []))
+        return clone(self._channels.get(channel, []))
 
     def history(
         self, channel: str, *, with_metadata: bool, oldest: float, latest: float, inclusive: bool = False
@@ -125,7 +124,7 @@ class MessageStore:
             "metadata": None,
         }
         self._ephemerals.setdefault(user, []).append(message)
-        return copy.deepcopy(message)
+        return clone(message)
 
     def find_ephemeral(self, user: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self._ephemerals.get(user, []) if m["ts"] == ts), None)
@@ -143,7 +142,7 @@ class MessageStore:
             self._ephemerals[user].remove(message)
 
     def ephemerals(self, user: str) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._ephemerals.get(user, []))
+        return clone(self._ephemerals.get(user, []))
 
     def channels_with_messages(self) -> list[str]:
         return [channel for channel, messages in self._channels.items() if messages]
@@ -158,7 +157,7 @@ class MessageStore:
     @staticmethod
     def api_shape(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
         """The message as the Web API returns it: no channel key, empty optional keys left out."""
-        shaped = {k: copy.deepcopy(v) for k, v in message.items() if k != "channel"}
+        shaped = {k: clone(v) for k, v in message.items() if k != "channel"}
         for key in OPTIONAL_KEYS:
             if not shaped.get(key):
                 shaped.pop(key, None)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-like data; pickling is several times faster than copy.deepcopy here."""
+    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class SlackError(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import secrets
@@ -18,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.standin.api import SlackStandIn
 from bot.standin.directory import DEFAULT_CHANNEL
 from bot.standin.messages import MessageStore
+from bot.standin.records import clone
 from bot.standin.state import SimulatorError, action_entry, find_element, view_state
 
 __all__ = ["Ack", "SimulatorError", "SlackSimulator"]
@@ -116,7 +116,7 @@ class SlackSimulator:
         """
         view = self._current_view(view)
         self._check_open(user_id, view)
-        submitted = copy.deepcopy(view)
+        submitted = clone(view)
         submitted["state"] = {"values": view_state(view, values, require=require)}
         trigger_id = self.new_trigger_id(user_id)
         payload = {
@@ -164,7 +164,7 @@ class SlackSimulator:
             block, element = find_element(view.get("blocks") or [], action_id, block_id, value)
             state = view_state(view, {}, require=False)
             payload["container"] = {"type": "view", "view_id": view["id"]}
-            payload["view"] = {**copy.deepcopy(view), "state": {"values": state}}
+            payload["view"] = {**clone(view), "state": {"values": state}}
         else:
             assert message is not None
             channel = channel_id or message.get("channel") or DEFAULT_CHANNEL["id"]
@@ -288,7 +288,7 @@ class SlackSimulator:
         view_id = view.get("id")
         if not view_id:
             raise SimulatorError("the view has no id: pass the view the stand-in recorded (standin.views[...])")
-        return copy.deepcopy(self.standin.views.get(view_id, view))
+        return clone(self.standin.views.get(view_id, view))
 
     def _check_open(self, user_id: str, view: dict[str, Any]) -> None:
         owner = self.standin.view_store.owners.get(view["id"])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
 from bot.standin.ids import IdMaker
-from bot.standin.records import SlackError, Trigger
+from bot.standin.records import SlackError, Trigger, clone
 
 MAX_STACK = 3
 VIEW_FIELDS = (
@@ -45,7 +44,7 @@ class ViewStore:
         self._remember_trigger(trigger_id, stored["id"])
         if user_id is not None:
             self.stacks[user_id] = [stored["id"]]
-        return copy.deepcopy(stored)
+        return clone(stored)
 
     def push(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
         user_id = self._exchange(trigger_id)
@@ -57,7 +56,7 @@ class ViewStore:
         self._remember_trigger(trigger_id, stored["id"])
         if user_id is not None:
             self.stacks.setdefault(user_id, []).append(stored["id"])
-        return copy.deepcopy(stored)
+        return clone(stored)
 
     def push_over(self, user_id: str, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
         """Push a view onto the stack holding view_id (response_action push)."""
@@ -67,7 +66,7 @@ class ViewStore:
         root = self.views[view_id]["root_view_id"]
         stored = self._store(view, user_id, root_view_id=root, previous_view_id=view_id)
         stack.append(stored["id"])
-        return copy.deepcopy(stored)
+        return clone(stored)
 
     def update(
         self, view: dict[str, Any], *, view_id: str | None, external_id: str | None, hash_: str | None
@@ -79,12 +78,12 @@ class ViewStore:
         if external and external != current.get("external_id"):
             self._check_external_id_free(external)
         for key in VIEW_FIELDS:
-            current[key] = copy.deepcopy(view.get(key, _default(key)))
+            current[key] = clone(view.get(key, _default(key)))
         current["blocks"] = self._ids.filled_blocks(view.get("blocks") or [])
         current["state"] = {"values": {}}
         current["hash"] = self._ids.view_hash()
         self.errors.pop(current["id"], None)
-        return copy.deepcopy(current)
+        return clone(current)
 
     def publish(self, user_id: str, view: dict[str, Any], hash_: str | None) -> dict[str, Any]:
         if view.get("type") != "home":
@@ -93,7 +92,7 @@ class ViewStore:
         if home_id is None:
             stored = self._store(view, user_id, root_view_id=None, previous_view_id=None)
             self.homes[user_id] = stored["id"]
-            return copy.deepcopy(stored)
+            return clone(stored)
         return self.update(view, view_id=home_id, external_id=None, hash_=hash_)
 
     def find(self, *, view_id: str | None, external_id: str | None) -> dict[str, Any]:
@@ -108,7 +107,7 @@ class ViewStore:
         return found
 
     def stack(self, user_id: str) -> list[dict[str, Any]]:
-        return [copy.deepcopy(self.views[view_id]) for view_id in self.stacks.get(user_id, [])]
+        return [clone(self.views[view_id]) for view_id in self.stacks.get(user_id, [])]
 
     def close(self, user_id: str, view_id: str, *, everything: bool = False) -> None:
         stack = self.stacks.get(user_id, [])
@@ -119,7 +118,7 @@ class ViewStore:
 
     def home(self, user_id: str) -> dict[str, Any] | None:
         home_id = self.homes.get(user_id)
-        return copy.deepcopy(self.views[home_id]) if home_id else None
+        return clone(self.views[home_id]) if home_id else None
 
     def _exchange(self, trigger_id: str) -> str | None:
         """Use up a trigger_id. Triggers the simulator did not issue are accepted, for direct API tests."""
@@ -148,7 +147,7 @@ class ViewStore:
         view_id = self._ids.view_id()
         stored: dict[str, Any] = {"id": view_id, "team_id": self._team_id}
         for key in VIEW_FIELDS:
-            stored[key] = copy.deepcopy(view.get(key, _default(key)))
+            stored[key] = clone(view.get(key, _default(key)))
         stored["blocks"] = self._ids.filled_blocks(view.get("blocks") or [])
         stored.update(
             state={"values": {}},

@@ -1,0 +1,226 @@
+"""Ack latency of the running app under load, and Slack API calls made before an ack.
+
+Sends 500 signed `/launch new` commands and 500 brief-modal submissions, 20 at a time, to a real
+`liftoff serve` in its own process (PostgreSQL and an RQ worker when they are up, else SQLite with
+in-process jobs) wired to the local Slack stand-in. The stand-in answers every Web API call after
+SLACK_LATENCY seconds, like the real network: a call the app made before acking would hold the
+ack back and be answered before it.
+A call counts against a request when it carries that request's trigger_id, user or channel.
+
+    python bench/ack_latency.py [--requests 500] [--concurrency 20] [--jobs rq|inline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.settings import Settings  # noqa: E402
+from bot.standin.api import SlackStandIn  # noqa: E402
+from bot.standin.records import RecordedCall  # noqa: E402
+from bot.standin.simulator import Ack, SlackSimulator  # noqa: E402
+from tests.support import (  # noqa: E402
+    ROOT,
+    port_open,
+    postgres_database,
+    settings_env,
+    start_worker,
+    stop_worker,
+)
+
+SLACK_LATENCY = 0.25
+REDIS_URL = "redis://127.0.0.1:6379/8"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def line(label: str, latencies: list[float], before_ack: int) -> str:
+    return (
+        f"{label:<22} n={len(latencies):<4} p50={percentile(latencies, 50):6.1f} ms  "
+        f"p95={percentile(latencies, 95):6.1f} ms  p99={percentile(latencies, 99):6.1f} ms  "
+        f"max={max(latencies):6.1f} ms  slack_calls_before_ack={before_ack}"
+    )
+
+
+def calls_before_ack(calls: list[RecordedCall], acks: dict[str, Ack]) -> int:
+    """Calls answered before the ack of the request they belong to (by trigger, user or channel)."""
+    count = 0
+    for call in calls:
+        args = call.args
+        for key in (args.get("trigger_id"), args.get("user"), args.get("users"), args.get("channel")):
+            ack = acks.get(str(key)) if key else None
+            if ack is not None and call.at < ack.acked_at:
+                count += 1
+                break
+    return count
+
+
+@asynccontextmanager
+async def app_process(
+    standin: SlackStandIn, secret: str, folder: Path, database: str, jobs: str
+) -> AsyncIterator[str]:
+    """`liftoff serve` in its own process (plus an RQ worker), as in production; yields its URL."""
+    async with AsyncExitStack() as stack:
+        if database == "postgres":
+            url = await stack.enter_async_context(postgres_database())
+        else:
+            url = f"sqlite+aiosqlite:///{folder}/bench.db"
+        settings = Settings(
+            database_url=url,
+            slack_bot_token=standin.bot_token,
+            slack_signing_secret=secret,
+            slack_api_url=standin.base_url,
+            log_level="WARNING",
+            redis_url=REDIS_URL if jobs == "rq" else None,
+            queue_name=f"liftoff-bench-{secrets.token_hex(4)}",
+        )
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = settings_env(settings)
+        log = open(folder / "serve.log", "wb")  # noqa: SIM115
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        worker: list[subprocess.Popen[bytes]] = []
+        try:
+            app_url = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as http:
+                for _ in range(200):
+                    try:
+                        async with http.get(app_url + "/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    if server.poll() is not None:
+                        raise RuntimeError((folder / "serve.log").read_text())
+                    await asyncio.sleep(0.1)
+            yield app_url, (lambda: worker.append(start_worker(settings, folder / "worker.log")))
+        finally:
+            stop_worker(server)
+            for process in worker:
+                stop_worker(process)
+
+
+async def run(requests: int, concurrency: int, jobs: str, database: str, worker_during_load: bool) -> None:
+    users = [
+        {
+            "id": f"UB{i:04d}",
+            "name": f"bench{i}",
+            "real_name": f"Bench Person {i}",
+            "tz": "Europe/Berlin",
+            "profile": {"title": "Software Engineer"},
+        }
+        for i in range(requests)
+    ]
+    channels = [{"id": f"CB{i:04d}", "name": f"bench-{i}"} for i in range(requests)]
+    standin = await SlackStandIn(users=users, channels=channels, trigger_ttl=None).start()
+    standin.latency = SLACK_LATENCY
+    secret = secrets.token_hex(16)
+    target = (date.today() + timedelta(days=120)).isoformat()
+    with tempfile.TemporaryDirectory(prefix="liftoff-bench-") as folder:
+        async with app_process(standin, secret, Path(folder), database, jobs) as (app_url, start_worker_now):
+            if jobs == "rq" and worker_during_load:
+                start_worker_now()
+            slack = SlackSimulator(app_url, secret, standin)
+            gate = asyncio.Semaphore(concurrency)
+            try:
+                command_acks: dict[str, Ack] = {}
+
+                async def command(i: int) -> None:
+                    async with gate:
+                        ack = await slack.slash_command(
+                            users[i]["id"], "/launch", "new", channel_id=channels[i]["id"]
+                        )
+                    command_acks[ack.trigger_id or ""] = ack
+
+                await asyncio.gather(*(command(i) for i in range(requests)))
+                await standin.wait_for(lambda: len(standin.calls_to("views.open")) >= requests, timeout=120)
+                triggers = list(command_acks)
+                submit_acks: dict[str, Ack] = {}
+
+                async def submit(i: int) -> None:
+                    view = standin.view_opened_by(triggers[i])
+                    assert view is not None
+                    values = {
+                        "name": f"Bench launch {i}",
+                        "brief": "Ship the new search page with QA sign-off.",
+                        "target_date": target,
+                        "team": [users[i]["id"]],
+                        "channel": channels[i]["id"],
+                        "launch_type": "software_release",
+                    }
+                    async with gate:
+                        ack = await slack.submit_view(users[i]["id"], view, values)
+                    assert ack.status == 200 and not ack.body.strip(), ack.body
+                    submit_acks[users[i]["id"]] = ack
+                    submit_acks[channels[i]["id"]] = ack
+
+                await asyncio.gather(*(submit(i) for i in range(requests)))
+                submit_latencies = [a.elapsed_ms for k, a in submit_acks.items() if k.startswith("U")]
+                if jobs == "rq" and not worker_during_load:
+                    start_worker_now()
+                # Let planning catch up so the calls the jobs make are in the record too.
+                await standin.wait_for(
+                    lambda: len(standin.calls_to("chat.postMessage")) >= requests, timeout=900
+                )
+                calls = list(standin.calls)
+                print(
+                    f"ack latency: {requests} requests per kind, {concurrency} at a time, app in its own process, "
+                    f"database={database}, jobs={jobs}, Slack answering in {SLACK_LATENCY * 1000:.0f} ms"
+                )
+                print(
+                    line(
+                        "/launch new",
+                        [a.elapsed_ms for a in command_acks.values()],
+                        calls_before_ack(calls, command_acks),
+                    )
+                )
+                print(line("brief submission", submit_latencies, calls_before_ack(calls, submit_acks)))
+                print(f"plans posted: {len(standin.calls_to('chat.postMessage'))} of {requests}")
+            finally:
+                await slack.close()
+    await standin.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--jobs", choices=["rq", "inline"], default="rq" if port_open("127.0.0.1", 6379) else "inline"
+    )
+    parser.add_argument(
+        "--database",
+        choices=["postgres", "sqlite"],
+        default="postgres" if port_open("127.0.0.1", 5432) else "sqlite",
+    )
+    parser.add_argument("--worker-during-load", action="store_true",
+                        help="run the RQ worker while requests arrive (on a 2-core box it competes with the app)")
+    args = parser.parse_args()
+    asyncio.run(run(args.requests, args.concurrency, args.jobs, args.database, args.worker_during_load))
+
+
+if __name__ == "__main__":
+    main()
