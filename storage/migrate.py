@@ -18,11 +18,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the schema to `revision`. Blocking: call it outside a running event loop."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
+async def upgrade_async(database_url: str, revision: str = "heads") -> None:
     # env.py runs its own event loop, so it goes to a thread when one is already running.
     await asyncio.to_thread(upgrade, database_url, revision)

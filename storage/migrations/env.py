@@ -5,6 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import storage.schema  # noqa: F401  (registers every model on Base.metadata)
 from storage.db import create_engine
 from storage.models import Base
 
