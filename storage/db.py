@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +36,10 @@ def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     """An engine for `url`. On SQLite the writer engine holds one connection that begins immediately."""
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    if writer:
+    if is_in_memory(url):
+        # One shared connection is the whole database; readers and the writer must use it.
+        engine = create_async_engine(url, poolclass=StaticPool)
+    elif writer:
         # One connection: in-process writers queue for it without spinning on SQLite's lock.
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _sqlite_autocommit_driver)
@@ -46,13 +50,18 @@ def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     return engine
 
 
+def is_in_memory(url: str) -> bool:
+    return url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith("aiosqlite:"))
+
+
 class Database:
     """Sessions for writing (`session`) and for reading (`reader`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._read_engine = create_engine(url, writer=False) if self.is_sqlite else self.engine
+        separate_reader = self.is_sqlite and not is_in_memory(url)
+        self._read_engine = create_engine(url, writer=False) if separate_reader else self.engine
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readers = async_sessionmaker(self._read_engine, expire_on_commit=False)
 

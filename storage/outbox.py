@@ -66,6 +66,7 @@ class OutboxRepository:
                 ),
             )
             .values(status=OutboxStatus.SENDING, attempts=Outbox.attempts + 1, claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

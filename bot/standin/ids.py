@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import time
 from typing import Any
 
 from bot.standin.records import clone
@@ -19,15 +20,16 @@ class IdMaker:
     """Issues message ts, view ids, file ids and the block/action ids Slack fills in."""
 
     def __init__(self) -> None:
-        self._ts = itertools.count(1)
+        self._last_ts_micros = 0
         self._views = itertools.count(1)
         self._files = itertools.count(1)
         self._blocks = itertools.count(1)
 
     def ts(self) -> str:
-        """A unique, increasing message timestamp such as "1700000000.000100"."""
-        micros = next(self._ts) * TS_STEP_MICROS
-        return f"{TS_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        """A unique, increasing message timestamp from the clock, as Slack's are ("1763750000.000100")."""
+        micros = max(int(time.time() * 1_000_000), self._last_ts_micros + TS_STEP_MICROS)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def view_id(self) -> str:
         return f"V{next(self._views):010d}"
