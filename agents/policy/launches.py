@@ -1,0 +1,74 @@
+"""Who may do what with launches, their tasks, roles and trackers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from agents.policy.core import ALLOW, Actor, Decision, deny, rule
+from storage.enums import Role
+from storage.models import Launch, Task
+
+ASK_AN_ADMIN = "Ask a workspace admin to run `/launch admin grant @you`."
+
+
+class Action(StrEnum):
+    LAUNCH_CREATE = "launch.create"
+    LAUNCH_VIEW = "launch.view"
+    LAUNCH_LIST = "launch.list"
+    LAUNCH_REPLAN = "launch.replan"
+    TASK_UPDATE = "task.update"
+    TASK_REVIEW = "task.review"
+    ROLE_GRANT = "role.grant"
+    TRACKER_CONNECT = "tracker.connect"
+    AUDIT_VIEW = "audit.view"
+    HOME_VIEW = "home.view"
+
+
+def is_launch_pm(actor: Actor, launch: Launch | None) -> bool:
+    return launch is not None and launch.created_by == actor.user_id
+
+
+@rule(Action.LAUNCH_CREATE)
+def may_create_launch(actor: Actor) -> Decision:
+    if actor.role in (Role.ADMIN, Role.PM):
+        return ALLOW
+    return deny(f"Only PMs and admins can start a launch. {ASK_AN_ADMIN}")
+
+
+@rule(Action.LAUNCH_VIEW, Action.LAUNCH_LIST, Action.HOME_VIEW)
+def may_view(actor: Actor, launch: Launch | None = None) -> Decision:
+    return ALLOW
+
+
+@rule(Action.LAUNCH_REPLAN)
+def may_replan(actor: Actor, launch: Launch | None = None) -> Decision:
+    if launch is None:
+        return deny("That launch does not exist in this workspace.")
+    if actor.is_admin or is_launch_pm(actor, launch):
+        return ALLOW
+    return deny(f"Only the launch's PM (<@{launch.created_by}>) or an admin can change its plan.")
+
+
+@rule(Action.TASK_REVIEW)
+def may_review_task(actor: Actor, launch: Launch | None = None, task: Task | None = None) -> Decision:
+    if launch is None or task is None or task.launch_id != launch.id:
+        return deny("That task does not exist in this workspace.")
+    if actor.is_admin or is_launch_pm(actor, launch):
+        return ALLOW
+    return deny(f"Only the launch's PM (<@{launch.created_by}>) or an admin can approve or reject flagged tasks.")
+
+
+@rule(Action.TASK_UPDATE)
+def may_update_task(actor: Actor, launch: Launch | None = None, task: Task | None = None) -> Decision:
+    if launch is None or task is None or task.launch_id != launch.id:
+        return deny("That task does not exist in this workspace.")
+    if actor.is_admin or is_launch_pm(actor, launch) or task.assignee_slack_id == actor.user_id:
+        return ALLOW
+    return deny("Only the task's owner, the launch's PM or an admin can update this task.")
+
+
+@rule(Action.ROLE_GRANT, Action.TRACKER_CONNECT, Action.AUDIT_VIEW)
+def admins_only(actor: Actor) -> Decision:
+    if actor.is_admin:
+        return ALLOW
+    return deny("Only workspace admins can do that.")
