@@ -1,0 +1,97 @@
+"""Planning with LLMs when they are configured: guardrail → LLM planner (or templates) → dependency →
+scheduler → evaluator. Without models it plans exactly as `agents.pipeline.build_plan` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from agents import guardrail, planner
+from agents.guardrail import PiiMapping
+from agents.llm_planner import Budget, DraftReport, PlanModels, UsageSink, draft_plan
+from agents.llm_prompt import build_prompt
+from agents.pipeline import finish_plan
+from agents.plan import Brief, Plan
+from agents.similar_launches import most_similar, redacted_examples
+from storage.db import Database
+from storage.llm_usage import LlmUsageRepository, PastLaunch, PastLaunchRepository, UsageRecord
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlanResult:
+    plan: Plan
+    report: DraftReport
+
+    @property
+    def planned_by(self) -> str:
+        draft = self.report.draft
+        return f"{draft.provider}:{draft.model}" if draft else "templates"
+
+
+async def _discard(_: UsageRecord) -> None:
+    return None
+
+
+async def plan_brief(
+    brief: Brief,
+    today: date | None = None,
+    *,
+    llm: PlanModels | None,
+    examples: Sequence[PastLaunch] = (),
+    budget: Budget | None = None,
+    sink: UsageSink = _discard,
+) -> PlanResult:
+    """Plan a brief with the LLM providers in order, falling back to the templates.
+
+    Raises GuardrailError, and plans nothing, when the brief cannot be checked for personal data.
+    """
+    today = today or date.today()
+    roster = [m.name for m in brief.team]
+    mapping = PiiMapping()
+    redacted = await asyncio.to_thread(guardrail.redact, brief.text, roster=roster, mapping=mapping)
+    safe = replace(brief, text=redacted.text)
+    report = DraftReport()
+    budget = budget or Budget(llm.budget_usd if llm else 0.0)
+    if llm is not None and llm.models and not budget.exhausted:
+        name = await asyncio.to_thread(guardrail.redact, brief.name, roster=roster, mapping=mapping)
+        shown = await asyncio.to_thread(redacted_examples, brief, examples, mapping)
+        prompt = build_prompt(safe, name.text, today, shown)
+        report = await draft_plan(llm, prompt, brief.team, budget, sink)
+    elif llm is not None and llm.models:
+        report.stopped_by_budget = True
+    if report.draft is not None:
+        tasks, edges = report.draft.plan.tasks, report.draft.plan.edges
+    else:
+        tasks, edges = await asyncio.to_thread(planner.plan_from_templates, safe)
+    plan = await asyncio.to_thread(finish_plan, safe, tasks, edges, today)
+    return PlanResult(plan, report)
+
+
+async def plan_stored_launch(
+    db: Database, scope: Scope, launch_id: int, brief: Brief, today: date | None, llm: PlanModels
+) -> PlanResult:
+    """plan_brief for a stored launch: examples from the workspace's past launches, the budget net of
+    what this launch already spent, and every call's usage written as it happens."""
+    async with db.reader() as session:
+        spent = await LlmUsageRepository(session, scope).spent_usd(launch_id)
+        past = PastLaunchRepository(session, scope)
+        nearest = most_similar(brief, await past.candidates(exclude_id=launch_id))
+        examples = await past.with_tasks(nearest)
+
+    async def record(usage: UsageRecord) -> None:
+        async with db.session() as session:
+            await LlmUsageRepository(session, scope).record(launch_id, usage)
+
+    result = await plan_brief(
+        brief, today, llm=llm, examples=examples, budget=Budget(llm.budget_usd, spent), sink=record
+    )
+    log.info("launch %s planned by %s (%s)", launch_id, result.planned_by,
+             "; ".join(f"{a.provider} {a.outcome}" for a in result.report.attempts) or "no LLM calls")
+    return result
