@@ -1,0 +1,113 @@
+"""Check-ins and the incremental rollup: a check-in recomputes its key result, then only the path up to the root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from agents.okr_board import cached_facts
+from agents.okr_progress import OkrRules, Point, Rollup, Window, kr_facts, kr_verdict, objective_rollup
+from storage.okr_enums import ApprovalState, OkrStatus, ProgressSource
+from storage.okr_models import KeyResult, Objective
+from storage.okrs import OkrRepository
+
+ALL_DAYS = date.max
+
+
+class CheckInError(ValueError):
+    """A check-in a person can fix (the message says how)."""
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    key_result: KeyResult
+    recorded: bool
+    status: OkrStatus
+    progress: float
+    path: list[str]
+
+
+async def rules_for(repo: OkrRepository) -> OkrRules:
+    settings = await repo.settings()
+    return OkrRules.from_json(settings.rules if settings else None)
+
+
+async def window_of(repo: OkrRepository, objective: Objective) -> Window:
+    period = await repo.period(objective.period_id)
+    assert period is not None
+    return Window(period.start, period.end)
+
+
+async def refresh_key_result(repo: OkrRepository, kr: KeyResult, window: Window, today: date,
+                             rules: OkrRules) -> OkrStatus:
+    """Rewrite a key result's cached facts from its whole history."""
+    points = [Point(c.day, c.value) for c in await repo.checkins(kr.id)]
+    facts = kr_facts(kr.start_value, kr.target_value, points, window, ALL_DAYS)
+    status = kr_verdict(facts, window, today, rules).status
+    await repo.set_key_result_facts(kr, current=facts.current if points else None, progress=facts.progress,
+                                    forecast=facts.forecast, last_checkin_on=facts.last_checkin_on, status=status)
+    return status
+
+
+async def roll_up_path(repo: OkrRepository, objective: Objective, today: date, rules: OkrRules) -> list[str]:
+    """Recompute this objective and each ancestor from their key results' facts and children's caches."""
+    path: list[str] = []
+    current: Objective | None = objective
+    seen: set[int] = set()
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        window = await window_of(repo, current)
+        krs = await repo.key_results_of([current.id])
+        measured = [(k.weight, k.progress, kr_verdict(cached_facts(k), window, today, rules).status) for k in krs]
+        children = [Rollup(c.progress, OkrStatus(c.status)) for c in await repo.children(current.id)
+                    if c.approval == ApprovalState.APPROVED]
+        rollup = objective_rollup(measured, children, window, today, rules)
+        await repo.set_objective_rollup(current.id, rollup.progress, rollup.status, today)
+        current.progress, current.status = rollup.progress, rollup.status
+        path.append(current.key)
+        current = await repo.objective(current.parent_id) if current.parent_id else None
+    return path
+
+
+async def check_in(repo: OkrRepository, kr: KeyResult, *, value: float, author: str, day: date,
+                   confidence: float | None = None, note: str = "", source: str = ProgressSource.MANUAL,
+                   source_ref: str | None = None, rules: OkrRules | None = None) -> CheckInResult:
+    """Record a check-in (idempotent per source_ref) and roll it up to the company objective."""
+    if confidence is not None and not 0 <= confidence <= 1:
+        raise CheckInError("Confidence must be between 0 and 1.")
+    rules = rules or await rules_for(repo)
+    objective = await repo.objective(kr.objective_id)
+    assert objective is not None
+    checkin = await repo.add_checkin(kr, day=day, value=value, confidence=confidence, note=note[:3000],
+                                     author=author, source=source, source_ref=source_ref)
+    status = await refresh_key_result(repo, kr, await window_of(repo, objective), day, rules)
+    path = await roll_up_path(repo, objective, day, rules)
+    return CheckInResult(kr, checkin is not None, status, kr.progress, path)
+
+
+UPDATE_USAGE = "Use `/okr update KEY VALUE [note]`, e.g. `/okr update ENG-1.1 560 shipped the cache`."
+
+
+def parse_update_text(text: str) -> tuple[str, float, str]:
+    """KEY VALUE [note] from the keyboard; raises CheckInError with the usage line."""
+    parts = text.split(maxsplit=2)
+    if len(parts) < 2:
+        raise CheckInError(UPDATE_USAGE)
+    try:
+        value = float(parts[1].replace(",", "").rstrip("%"))
+    except ValueError as exc:
+        raise CheckInError(f"{parts[1]!r} is not a number. {UPDATE_USAGE}") from exc
+    return parts[0], value, parts[2] if len(parts) > 2 else ""
+
+
+async def check_in_as(repo: OkrRepository, actor: str, key_result: KeyResult, *, value: float, day: date,
+                      note: str = "", confidence: float | None = None) -> CheckInResult:
+    """A person's check-in: allowed for the key result's owner, the objective's owner or an Admin."""
+    from agents.policy.okrs import can_check_in
+
+    objective = await repo.objective(key_result.objective_id)
+    assert objective is not None
+    if not can_check_in(actor, await repo.role_of(actor), key_result, objective):
+        raise CheckInError(f"Only <@{key_result.owner_id}>, <@{objective.owner_id}> or an Admin can check in on "
+                           f"{key_result.key}.")
+    return await check_in(repo, key_result, value=value, author=actor, day=day, note=note, confidence=confidence)

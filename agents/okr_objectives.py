@@ -1,0 +1,152 @@
+"""New objectives and their approval flow: draft -> submitted -> approved, or returned with a reason."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from agents.okr_checkin import roll_up_path, rules_for
+from agents.policy.okrs import can_comment, can_decide_approval, can_see_objective
+from storage.okr_enums import ApprovalState, ObjectiveLevel, Visibility
+from storage.okr_models import Objective, OkrComment
+from storage.okrs import OkrRepository
+
+TITLE_MAX = 300
+KEY_PREFIX = {ObjectiveLevel.COMPANY: "CO", ObjectiveLevel.DEPARTMENT: "DEP", ObjectiveLevel.TEAM: "TEAM",
+              ObjectiveLevel.INDIVIDUAL: "IND"}
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+class NotAllowed(PermissionError):
+    """The policy said no; the message says who may."""
+
+
+@dataclass(frozen=True)
+class ObjectiveForm:
+    title: str
+    level: str | None
+    period_id: str | None
+    parent_id: str | None
+    department: str
+    team: str
+    visibility: str | None
+    kr_title: str
+    kr_start: str
+    kr_target: str
+    kr_unit: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    objective: Objective
+    approvers: list[str]
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "").strip())
+    except ValueError:
+        return None
+
+
+async def validate_objective_form(repo: OkrRepository, form: ObjectiveForm) -> dict[str, str]:
+    """Field errors by field name; empty when the form can be saved."""
+    errors: dict[str, str] = {}
+    if not form.title.strip():
+        errors["title"] = "Give the objective a title."
+    elif len(form.title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    if form.level not in {lv.value for lv in ObjectiveLevel}:
+        errors["level"] = "Pick a level."
+    period = await repo.period(int(form.period_id)) if (form.period_id or "").isdigit() else None
+    if period is None:
+        errors["period"] = "Pick a period."
+    if form.parent_id:
+        parent = await repo.objective(int(form.parent_id)) if form.parent_id.isdigit() else None
+        if parent is None:
+            errors["parent"] = "That objective no longer exists."
+        elif period is not None and parent.period_id != period.id:
+            errors["parent"] = "The parent objective must be in the same period."
+    elif form.level and form.level != ObjectiveLevel.COMPANY:
+        errors["parent"] = "Pick the objective this one aligns to (only company objectives have none)."
+    if form.level in (ObjectiveLevel.DEPARTMENT, ObjectiveLevel.TEAM, ObjectiveLevel.INDIVIDUAL) \
+            and not form.department.strip():
+        errors["department"] = "Name the department."
+    if form.level in (ObjectiveLevel.TEAM,) and not form.team.strip():
+        errors["team"] = "Name the team."
+    if form.kr_title.strip():
+        if _number(form.kr_start) is None:
+            errors["kr_start"] = "Enter a number, e.g. 0 or 98.5."
+        if _number(form.kr_target) is None:
+            errors["kr_target"] = "Enter a number, e.g. 100."
+        elif _number(form.kr_start) == _number(form.kr_target):
+            errors["kr_target"] = "The target must differ from the start."
+    return errors
+
+
+async def submit_objective(repo: OkrRepository, form: ObjectiveForm, actor: str) -> Submitted:
+    """Store the objective as submitted (with its first key result) and name who may approve it."""
+    level = ObjectiveLevel(form.level or ObjectiveLevel.TEAM)
+    objective = await repo.add_objective(
+        key=await repo.next_key(KEY_PREFIX[level]), title=form.title.strip(), level=level, owner_id=actor,
+        department=form.department.strip() or None, team=form.team.strip() or None,
+        period_id=int(form.period_id or 0), parent_id=int(form.parent_id) if form.parent_id else None,
+        visibility=form.visibility or Visibility.PUBLIC, approval=ApprovalState.DRAFT, created_by=actor,
+    )
+    if form.kr_title.strip():
+        await repo.add_key_result(
+            key=f"{objective.key}.1", objective_id=objective.id, title=form.kr_title.strip()[:TITLE_MAX],
+            owner_id=actor, start_value=_number(form.kr_start) or 0.0, target_value=_number(form.kr_target) or 0.0,
+            unit=form.kr_unit.strip()[:40], weight=1.0,
+        )
+    await repo.set_approval(objective, ApprovalState.SUBMITTED, actor)
+    return Submitted(objective, await approvers_of(repo, objective))
+
+
+async def approvers_of(repo: OkrRepository, objective: Objective) -> list[str]:
+    """The parent objective's owner, or the workspace's Admins when there is no parent."""
+    parent = await repo.objective(objective.parent_id) if objective.parent_id else None
+    if parent is not None:
+        return [parent.owner_id]
+    return (await repo.admins())[:5]
+
+
+async def decide(repo: OkrRepository, objective: Objective, actor: str, *, approve: bool, reason: str,
+                 today: date) -> Objective:
+    """Approve or return a submitted objective; only the parent's owner or an Admin may."""
+    role = await repo.role_of(actor)
+    parent = await repo.objective(objective.parent_id) if objective.parent_id else None
+    if not can_decide_approval(actor, role, parent):
+        who = f"<@{parent.owner_id}>" if parent else "an Admin"
+        raise NotAllowed(f"Only {who} (owner of the parent objective) or an Admin can decide on {objective.key}.")
+    if objective.approval != ApprovalState.SUBMITTED:
+        raise NotAllowed(f"{objective.key} is already {objective.approval}.")
+    if not approve and not reason.strip():
+        raise ValueError("Say why you are returning it.")
+    await repo.set_approval(objective, ApprovalState.APPROVED if approve else ApprovalState.RETURNED, actor,
+                            reason.strip())
+    if approve:
+        await roll_up_path(repo, objective, today, await rules_for(repo))
+    return objective
+
+
+async def add_comment(repo: OkrRepository, objective: Objective, actor: str, text: str) -> OkrComment:
+    """A comment; its @mentions (and the owner) are the people to notify."""
+    role = await repo.role_of(actor)
+    if not can_comment(actor, role, objective):
+        raise NotAllowed("You cannot see that objective.")
+    if not text.strip():
+        raise ValueError("Write something to comment.")
+    mentions = list(dict.fromkeys(MENTION.findall(text)))
+    return await repo.add_comment(objective.id, actor, text.strip()[:3000], mentions)
+
+
+async def notify_for_comment(repo: OkrRepository, objective: Objective, comment: OkrComment) -> list[str]:
+    """Who hears about a comment: the people mentioned who may see the objective, and its owner."""
+    targets = []
+    for person in [*comment.mentions, objective.owner_id]:
+        if person != comment.author and person not in targets \
+                and can_see_objective(person, await repo.role_of(person), objective):
+            targets.append(person)
+    return targets

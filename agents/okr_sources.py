@@ -1,0 +1,112 @@
+"""Automatic progress: a launch's share of tasks done, a Jira JQL count, an inbound metric.
+
+Each update is a check-in authored by "Liftoff" with its source, idempotent per source reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from agents.okr_checkin import CheckInResult, check_in
+from storage.okr_enums import LIFTOFF_AUTHOR, ProgressSource
+from storage.okr_models import KeyResult
+from storage.okrs import OkrRepository
+
+SIGNATURE_VERSION = "v0"
+MAX_SKEW_SECONDS = 5 * 60
+
+
+class JqlCounter(Protocol):
+    """What the tracker integration provides for JQL-driven key results."""
+
+    async def count(self, jql: str) -> int: ...
+
+
+class MetricError(ValueError):
+    """A metric post that is refused; the message says why (sent back with a 4xx)."""
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    metric: str
+    value: float
+    at: datetime
+
+    @property
+    def reference(self) -> str:
+        return f"metric:{self.metric}:{int(self.at.timestamp())}"
+
+
+def sign_metric(secret: str, timestamp: str, body: bytes) -> str:
+    base = f"{SIGNATURE_VERSION}:{timestamp}:".encode() + body
+    return f"{SIGNATURE_VERSION}=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def verify_metric_signature(secret: str, timestamp: str, body: bytes, signature: str,
+                            now: float | None = None) -> None:
+    """Raise MetricError unless the signature matches and the timestamp is within five minutes."""
+    try:
+        sent = int(timestamp)
+    except ValueError as exc:
+        raise MetricError("bad timestamp") from exc
+    if abs((now if now is not None else time.time()) - sent) > MAX_SKEW_SECONDS:
+        raise MetricError("stale timestamp")
+    if not hmac.compare_digest(sign_metric(secret, timestamp, body), signature):
+        raise MetricError("bad signature")
+
+
+def parse_metric(data: Any) -> MetricPoint:
+    if not isinstance(data, dict):
+        raise MetricError("the body must be a JSON object with metric, value and timestamp")
+    metric = data.get("metric")
+    if not isinstance(metric, str) or not 0 < len(metric) <= 200:
+        raise MetricError("metric must be a name")
+    value = data.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MetricError("value must be a number")
+    at = data.get("timestamp")
+    try:
+        when = datetime.fromtimestamp(float(at), UTC) if isinstance(at, int | float) \
+            else datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise MetricError("timestamp must be ISO 8601 or seconds since the epoch") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return MetricPoint(metric, float(value), when)
+
+
+async def record_metric(repo: OkrRepository, point: MetricPoint) -> list[CheckInResult]:
+    """A check-in on every key result following this metric (a repeat of metric+timestamp changes nothing)."""
+    results = []
+    for kr in await repo.key_results_by_source(ProgressSource.METRIC, point.metric):
+        results.append(await check_in(repo, kr, value=point.value, author=LIFTOFF_AUTHOR, day=point.at.date(),
+                                      source=ProgressSource.METRIC, source_ref=point.reference,
+                                      note=f"metric {point.metric}"))
+    return results
+
+
+def launch_share_done(statuses: list[str]) -> float:
+    """Percent of a launch's tasks that are done (0 when it has none)."""
+    if not statuses:
+        return 0.0
+    return 100.0 * sum(1 for s in statuses if s == "done") / len(statuses)
+
+
+async def sync_launch(repo: OkrRepository, kr: KeyResult, task_statuses: list[str], day: date) -> CheckInResult:
+    """A launch-following key result takes the share of the launch's tasks done (one check-in per value a day)."""
+    value = round(launch_share_done(task_statuses), 2)
+    return await check_in(repo, kr, value=value, author=LIFTOFF_AUTHOR, day=day, source=ProgressSource.LAUNCH,
+                          source_ref=f"launch:{kr.source_ref}:{day.isoformat()}:{value}",
+                          note=f"{value:g}% of launch tasks done")
+
+
+async def sync_jira(repo: OkrRepository, kr: KeyResult, counter: JqlCounter, day: date) -> CheckInResult:
+    """A JQL-following key result takes the count of issues the query returns."""
+    value = float(await counter.count(kr.source_ref or ""))
+    return await check_in(repo, kr, value=value, author=LIFTOFF_AUTHOR, day=day, source=ProgressSource.JIRA,
+                          source_ref=f"jira:{day.isoformat()}:{value:g}", note=f"JQL count {value:g}")

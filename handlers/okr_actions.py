@@ -1,0 +1,93 @@
+"""OKR buttons: Approve, Return, Comment and Check in. Buttons carry ids; rows are reloaded in the workspace."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.okr_objectives import NotAllowed, decide
+from agents.policy.okrs import can_decide_approval, can_see_objective
+from blocks import okr_messages
+from blocks.okr_ids import OkrAction
+from blocks.okr_modals import comment_modal, return_modal, update_modal
+from bot.services import services_of
+from handlers.okr_views import send_dm
+from storage.okrs import OkrRepository
+from storage.scope import Scope
+
+
+def _id(action: dict[str, Any]) -> int | None:
+    value = str(action.get("value", ""))
+    return int(value) if value.isdigit() else None
+
+
+async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                     respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    await ack()
+    user_id = body["user"]["id"]
+    async with services_of(context).db.session() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        objective = await repo.objective(_id(action) or 0)
+        if objective is None:
+            await respond(response_type="ephemeral", replace_original=False, text="That objective no longer exists.")
+            return
+        try:
+            await decide(repo, objective, user_id, approve=True, reason="", today=date.today())
+        except NotAllowed as exc:
+            await respond(response_type="ephemeral", replace_original=False, text=str(exc))
+            return
+        notice = okr_messages.decision_notice(objective, user_id, True, "")
+        owner = objective.owner_id
+    await respond(replace_original=True, **notice)
+    await send_dm(client, owner, notice)
+
+
+async def on_return_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                            respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    await ack()
+    user_id = body["user"]["id"]
+    async with services_of(context).db.reader() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        objective = await repo.objective(_id(action) or 0)
+        parent = await repo.objective(objective.parent_id) if objective and objective.parent_id else None
+        allowed = objective is not None and can_decide_approval(user_id, await repo.role_of(user_id), parent)
+    if objective is None or not allowed:
+        await respond(response_type="ephemeral", replace_original=False,
+                      text="Only the parent objective's owner or an Admin can return this objective.")
+        return
+    container = body.get("container") or {}
+    await client.views_open(trigger_id=body["trigger_id"], view=return_modal(
+        objective, channel=container.get("channel_id"), ts=container.get("message_ts")))
+
+
+async def on_comment_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                             respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    await ack()
+    user_id = body["user"]["id"]
+    async with services_of(context).db.reader() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        objective = await repo.objective(_id(action) or 0)
+        visible = objective is not None and can_see_objective(user_id, await repo.role_of(user_id), objective)
+    if objective is None or not visible:
+        await respond(response_type="ephemeral", replace_original=False, text="That objective is not available.")
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=comment_modal(objective))
+
+
+async def on_check_in_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                              context: AsyncBoltContext) -> None:
+    await ack()
+    user_id = body["user"]["id"]
+    async with services_of(context).db.reader() as session:
+        kr = await OkrRepository(session, Scope(context["team_id"], user_id)).key_result(_id(action) or 0)
+    await client.views_open(trigger_id=body["trigger_id"], view=update_modal([kr] if kr else []))
+
+
+def register(app: AsyncApp) -> None:
+    app.action(OkrAction.APPROVE)(on_approve)
+    app.action(OkrAction.RETURN)(on_return_clicked)
+    app.action(OkrAction.COMMENT)(on_comment_clicked)
+    app.action(OkrAction.CHECK_IN)(on_check_in_clicked)

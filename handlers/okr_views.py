@@ -1,0 +1,189 @@
+"""OKR modal submissions and the parent picker's search-as-you-type options."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.okr_checkin import CheckInError, check_in_as
+from agents.okr_objectives import (
+    NotAllowed,
+    ObjectiveForm,
+    add_comment,
+    decide,
+    notify_for_comment,
+    submit_objective,
+    validate_objective_form,
+)
+from agents.policy.okrs import can_see_objective
+from blocks import okr_messages
+from blocks.okr_ids import UPDATE_VALUE_PREFIX, OkrCallback, OkrField
+from blocks.rich_text import rich_text_to_markdown
+from bot.services import services_of
+from storage.okrs import OkrRepository
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+PARENT_OPTIONS = 50
+
+
+async def send_dm(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> None:
+    channel = (await client.conversations_open(users=user_id))["channel"]["id"]
+    await client.chat_postMessage(channel=channel, **message)
+
+
+def _value(values: dict[str, Any], field: str) -> Any:
+    element = values.get(field, {}).get(field, {})
+    if "selected_option" in element:
+        return (element.get("selected_option") or {}).get("value")
+    if "rich_text_value" in element:
+        return rich_text_to_markdown(element.get("rich_text_value"))
+    return element.get("value") or ""
+
+
+def read_objective_form(values: dict[str, Any]) -> ObjectiveForm:
+    get = lambda field: _value(values, field)  # noqa: E731
+    return ObjectiveForm(
+        title=get(OkrField.TITLE) or "", level=get(OkrField.LEVEL), period_id=get(OkrField.PERIOD),
+        parent_id=get(OkrField.PARENT) or None, department=get(OkrField.DEPARTMENT) or "",
+        team=get(OkrField.TEAM) or "", visibility=get(OkrField.VISIBILITY), kr_title=get(OkrField.KR_TITLE) or "",
+        kr_start=get(OkrField.KR_START) or "", kr_target=get(OkrField.KR_TARGET) or "",
+        kr_unit=get(OkrField.KR_UNIT) or "",
+    )
+
+
+async def on_new_objective(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                           context: AsyncBoltContext) -> None:
+    services = services_of(context)
+    user_id = body["user"]["id"]
+    scope = Scope(context["team_id"], user_id)
+    form = read_objective_form(view["state"]["values"])
+    async with services.db.session() as session:
+        repo = OkrRepository(session, scope)
+        errors = await validate_objective_form(repo, form)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        submitted = await submit_objective(repo, form, user_id)
+        parent = await repo.objective(submitted.objective.parent_id) if submitted.objective.parent_id else None
+        request = okr_messages.approval_request(submitted.objective, user_id, parent.key if parent else None)
+    await ack()
+    for approver in submitted.approvers:
+        await send_dm(client, approver, request)
+    await send_dm(client, user_id, okr_messages.text_message(
+        f"Submitted *{submitted.objective.key}* for approval by "
+        + (", ".join(f"<@{a}>" for a in submitted.approvers) or "an Admin") + "."))
+
+
+async def on_update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                    context: AsyncBoltContext) -> None:
+    values = view["state"]["values"]
+    updates: dict[int, float] = {}
+    errors: dict[str, str] = {}
+    for block_id, entry in values.items():
+        if not block_id.startswith(UPDATE_VALUE_PREFIX):
+            continue
+        raw = (entry.get(block_id, {}).get("value") or "").strip()
+        if not raw:
+            continue
+        try:
+            updates[int(block_id.removeprefix(UPDATE_VALUE_PREFIX))] = float(raw.replace(",", "").rstrip("%"))
+        except ValueError:
+            errors[block_id] = "Enter a number, e.g. 42 or 99.5."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    user_id = body["user"]["id"]
+    note = _value(values, OkrField.NOTE)
+    lines = []
+    async with services_of(context).db.session() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        for kr_id, value in updates.items():
+            kr = await repo.key_result(kr_id)
+            if kr is None:
+                continue
+            try:
+                result = await check_in_as(repo, user_id, kr, value=value, day=date.today(), note=note)
+            except CheckInError as exc:
+                lines.append(str(exc))
+                continue
+            lines.append(f"{kr.key}: {value:g} {kr.unit} · {result.status.label} · {round(100 * result.progress)}%")
+    if lines:
+        await send_dm(client, user_id, okr_messages.text_message(
+            "Checked in:\n" + "\n".join(lines)))
+
+
+async def on_comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                     context: AsyncBoltContext) -> None:
+    user_id = body["user"]["id"]
+    text = _value(view["state"]["values"], OkrField.COMMENT)
+    objective_id = int(json.loads(view.get("private_metadata") or "{}").get("objective_id", 0))
+    async with services_of(context).db.session() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        objective = await repo.objective(objective_id)
+        if objective is None:
+            await ack(response_action="errors", errors={OkrField.COMMENT: "That objective no longer exists."})
+            return
+        try:
+            comment = await add_comment(repo, objective, user_id, text)
+        except (NotAllowed, ValueError) as exc:
+            await ack(response_action="errors", errors={OkrField.COMMENT: str(exc)})
+            return
+        targets = await notify_for_comment(repo, objective, comment)
+        notice = okr_messages.comment_notice(objective, user_id, comment.text)
+    await ack()
+    for person in targets:
+        await send_dm(client, person, notice)
+
+
+async def on_return(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                    context: AsyncBoltContext) -> None:
+    user_id = body["user"]["id"]
+    reason = _value(view["state"]["values"], OkrField.REASON)
+    meta = json.loads(view.get("private_metadata") or "{}")
+    async with services_of(context).db.session() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        objective = await repo.objective(int(meta.get("objective_id", 0)))
+        if objective is None:
+            await ack(response_action="errors", errors={OkrField.REASON: "That objective no longer exists."})
+            return
+        try:
+            await decide(repo, objective, user_id, approve=False, reason=reason, today=date.today())
+        except (NotAllowed, ValueError) as exc:
+            await ack(response_action="errors", errors={OkrField.REASON: str(exc)})
+            return
+        notice = okr_messages.decision_notice(objective, user_id, False, reason)
+        owner = objective.owner_id
+    await ack()
+    await send_dm(client, owner, notice)
+    if meta.get("channel") and meta.get("ts"):
+        await client.chat_update(channel=meta["channel"], ts=meta["ts"], **notice)
+
+
+async def on_parent_options(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Search objectives by key or title as the person types; only what they may see."""
+    user_id = body["user"]["id"]
+    typed = str(body.get("value") or "")[:100]
+    async with services_of(context).db.reader() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        role = await repo.role_of(user_id)
+        found = await repo.objectives(text=typed or None, limit=PARENT_OPTIONS * 2)
+    options = [
+        {"text": {"type": "plain_text", "text": f"{o.key} · {o.title}"[:75]}, "value": str(o.id)}
+        for o in found if can_see_objective(user_id, role, o)
+    ][:PARENT_OPTIONS]
+    await ack(options=options)
+
+
+def register(app: AsyncApp) -> None:
+    app.view(OkrCallback.NEW_OBJECTIVE)(on_new_objective)
+    app.view(OkrCallback.UPDATE)(on_update)
+    app.view(OkrCallback.COMMENT)(on_comment)
+    app.view(OkrCallback.RETURN)(on_return)
+    app.options(OkrField.PARENT)(on_parent_options)

@@ -1,0 +1,52 @@
+"""OKR levels, visibility, approval states, statuses and progress sources, stored as strings."""
+
+from enum import StrEnum
+
+
+class ObjectiveLevel(StrEnum):
+    COMPANY = "company"
+    DEPARTMENT = "department"
+    TEAM = "team"
+    INDIVIDUAL = "individual"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class ApprovalState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class OkrStatus(StrEnum):
+    """Ordered from best to worst: an objective takes the worst status of its key results."""
+
+    DONE = "done"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+
+    @property
+    def severity(self) -> int:
+        return STATUS_SEVERITY[self]
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+STATUS_SEVERITY = {OkrStatus.DONE: 0, OkrStatus.ON_TRACK: 1, OkrStatus.AT_RISK: 2, OkrStatus.OFF_TRACK: 3}
+
+
+class ProgressSource(StrEnum):
+    MANUAL = "manual"
+    LAUNCH = "launch"
+    JIRA = "jira"
+    METRIC = "metric"
+
+
+LIFTOFF_AUTHOR = "Liftoff"
