@@ -15,6 +15,9 @@ run: $(STAMP)
 	$(VENV)/bin/liftoff serve
 
 test: $(STAMP)
+	@# The end-to-end tests drive Debian's Chromium; Playwright never downloads a browser.
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji; }
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -22,4 +25,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/ack_latency.py
 
 clean:
-	rm -rf $(VENV) liftoff.db liftoff.db-shm liftoff.db-wal
+	rm -rf $(VENV) liftoff.db liftoff.db-shm liftoff.db-wal liftoff-sandbox

@@ -26,6 +26,18 @@ async def announce_plan(outbox: OutboxRepository, launch: Launch) -> None:
     )
 
 
+async def alert_admins(outbox: OutboxRepository, launch: Launch, reason: str, admin_ids: list[str]) -> None:
+    """Tell each workspace admin, by DM, that the PII check failed and the launch was blocked."""
+    for admin_id in admin_ids:
+        await outbox.add(
+            workspace_id=launch.workspace_id,
+            destination=Destination.SLACK,
+            kind=OutboxKind.GUARDRAIL_ALERT,
+            idempotency_key=f"launch:{launch.id}:v{launch.version}:guardrail-alert:{admin_id}",
+            payload={"launch_id": launch.id, "channel": admin_id, "reason": reason},
+        )
+
+
 async def announce_planning_failed(outbox: OutboxRepository, launch: Launch, reason: str) -> None:
     """Tell the PM, by DM, why the plan could not be made."""
     await outbox.add(

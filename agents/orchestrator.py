@@ -9,16 +9,21 @@ from datetime import date
 from enum import StrEnum
 
 from agents import notification
+from agents.access import AuditAction
 from agents.executor import store_plan
 from agents.guardrail import GuardrailError
+from agents.llm_planner import PlanModels
 from agents.pipeline import build_plan
 from agents.plan import Brief, TeamMember
+from agents.planning import plan_stored_launch
+from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import LaunchStatus
 from storage.launches import LaunchRepository
 from storage.models import Launch
 from storage.outbox import OutboxRepository
 from storage.scope import Scope
+from storage.workspaces import WorkspaceRepository
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,7 @@ def brief_of(launch: Launch) -> Brief:
 
 
 async def plan_launch(
-    db: Database, workspace_id: str, launch_id: int, *, today: date | None = None
+    db: Database, workspace_id: str, launch_id: int, *, today: date | None = None, llm: PlanModels | None = None
 ) -> PlanOutcome:
     """Plan a draft launch. Running it again, or twice at once, plans and announces it once."""
     scope = Scope(workspace_id)
@@ -59,8 +64,12 @@ async def plan_launch(
         slack_ids = {m.name: m.slack_id for m in launch.members if m.slack_id}
 
     try:
-        # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
-        plan = await asyncio.to_thread(build_plan, brief, today)
+        if llm is not None:
+            # LLM providers first (usage recorded per call), then the templates; see agents/planning.py.
+            plan = (await plan_stored_launch(db, scope, launch_id, brief, today, llm)).plan
+        else:
+            # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
+            plan = await asyncio.to_thread(build_plan, brief, today)
         async with db.session() as session:
             launches = LaunchRepository(session, scope)
             if not await store_plan(launches, launch_id, plan, slack_ids):
@@ -68,10 +77,16 @@ async def plan_launch(
             launch = await launches.get(launch_id)
             assert launch is not None
             await notification.announce_plan(OutboxRepository(session, scope), launch)
+            await AuditLog(session, scope).append(
+                actor="liftoff", action=AuditAction.LAUNCH_PLANNED, target=f"launch:{launch_id}",
+                before={"status": LaunchStatus.PLANNING},
+                after={"status": launch.status, "tasks": len(plan.tasks), "quality_score": launch.quality_score},
+            )
     except Exception as exc:
         error_id = uuid.uuid4().hex[:8]
         log.exception("planning launch %s failed (error id %s)", launch_id, error_id)
-        await _record_failure(db, scope, launch_id, f"{_reason(exc)} (error id {error_id})")
+        reason = f"{_reason(exc)} (error id {error_id})"
+        await _record_failure(db, scope, launch_id, reason, alert_admins=isinstance(exc, GuardrailError))
         return PlanOutcome.FAILED
     return PlanOutcome.PLANNED
 
@@ -83,10 +98,18 @@ def _reason(exc: Exception) -> str:
     return "Liftoff could not build a plan from this brief"
 
 
-async def _record_failure(db: Database, scope: Scope, launch_id: int, reason: str) -> None:
+async def _record_failure(db: Database, scope: Scope, launch_id: int, reason: str, *, alert_admins: bool) -> None:
     async with db.session() as session:
         launches = LaunchRepository(session, scope)
         if await launches.mark_failed(launch_id, reason):
             launch = await launches.get(launch_id)
             assert launch is not None
-            await notification.announce_planning_failed(OutboxRepository(session, scope), launch, reason)
+            outbox = OutboxRepository(session, scope)
+            await notification.announce_planning_failed(outbox, launch, reason)
+            if alert_admins:
+                admins = [user.slack_id for user in await WorkspaceRepository(session, scope).admins()]
+                await notification.alert_admins(outbox, launch, reason, admins)
+            await AuditLog(session, scope).append(
+                actor="liftoff", action=AuditAction.LAUNCH_FAILED, target=f"launch:{launch_id}",
+                before={"status": LaunchStatus.PLANNING}, after={"status": LaunchStatus.FAILED}, note=reason,
+            )

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date
 
 from agents import dependency, evaluator, guardrail, planner, scheduler
-from agents.plan import Brief, Plan
+from agents.plan import Brief, Edge, Plan, PlannedTask
 
 
 def build_plan(brief: Brief, today: date | None = None) -> Plan:
@@ -20,7 +20,12 @@ def build_plan(brief: Brief, today: date | None = None) -> Plan:
     redacted = guardrail.redact(brief.text, roster=[member.name for member in brief.team])
     brief = replace(brief, text=redacted.text)
     tasks, template_edges = planner.plan_from_templates(brief)
-    edges = dependency.infer_edges(tasks, template_edges)
+    return finish_plan(brief, tasks, template_edges, today)
+
+
+def finish_plan(brief: Brief, tasks: list[PlannedTask], planned_edges: list[Edge], today: date) -> Plan:
+    """Dependency → scheduler → evaluator on tasks from any planner (templates or an LLM)."""
+    edges = dependency.infer_edges(tasks, planned_edges)
     analysis = dependency.analyze(tasks, edges)
     scheduler.schedule_backwards(tasks, analysis.edges, brief.target_date, today)
     evaluation = evaluator.evaluate(brief, tasks, analysis, today)

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from blocks.ids import ActionId
 from blocks.text import escape, render, short_date, truncate
+from storage.llm_usage import UsageSummary
 from storage.models import Launch, Task
 from storage.snapshots import HealthState, LaunchHealth
 
@@ -51,7 +52,21 @@ def _health_button(launch: Launch) -> ActionsBlock:
     )
 
 
-def plan_message(health: LaunchHealth, tasks: list[Task]) -> dict[str, Any]:
+def planned_by_line(usage: UsageSummary | None) -> str:
+    """How the plan was made: "LLM: claude-… · 12.3k tokens · $0.04" or "made offline from templates"."""
+    if usage is None or not usage.used_llm:
+        return "made offline from templates"
+    spent = f"{_tokens(usage.total_tokens)} tokens · ${usage.cost_usd:.2f}"
+    if usage.planned_by is None:
+        return f"made from templates after the LLM failed ({spent})"
+    return f"LLM: {escape(usage.planned_by)} · {spent}"
+
+
+def _tokens(count: int) -> str:
+    return f"{count / 1000:.1f}k" if count >= 1000 else str(count)
+
+
+def plan_message(health: LaunchHealth, tasks: list[Task], usage: UsageSummary | None = None) -> dict[str, Any]:
     """The announcement posted when a plan is ready: counts, critical path, risks, next milestones."""
     launch = health.launch
     intro = render(
@@ -81,7 +96,7 @@ def plan_message(health: LaunchHealth, tasks: list[Task]) -> dict[str, Any]:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Plan v{launch.version} · made by Liftoff · `/launch status {escape(launch.name)}`"
+                    text=f"Plan v{launch.version} · {planned_by_line(usage)} · `/launch status {escape(launch.name)}`"
                 )
             ]
         ),

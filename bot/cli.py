@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liftoff", description="Plan product launches and track OKRs in Slack.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the Slack app (the demo when no Slack credentials are set)")
+    serve = sub.add_parser("serve", help="run the Slack app (the sandbox when no Slack credentials are set)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     serve.set_defaults(run=_serve)
@@ -51,16 +51,39 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--brief", help="brief file to submit (default: a built-in sample)")
     demo.set_defaults(run=_demo)
 
+    sandbox = sub.add_parser("sandbox", help="the app in a local Slack-like web page, no Slack workspace needed")
+    sandbox.add_argument("action", nargs="?", choices=["start", "reset"], default="start",
+                         help="start (default) serves it; reset deletes its data so the next start is fresh")
+    sandbox.add_argument("--host", default="127.0.0.1", help="loopback only")
+    sandbox.add_argument("--port", type=int, default=3000)
+    sandbox.set_defaults(run=_sandbox)
+
+    audit = sub.add_parser("audit", help="the audit log: verify its hash chain, export it, apply retention")
+    audit_sub = audit.add_subparsers(required=True, metavar="ACTION")
+    audit_sub.add_parser("verify", help='print "ok" or the first tampered entry').set_defaults(
+        run=_audit, audit_action="verify"
+    )
+    audit_export = audit_sub.add_parser("export", help="write entries as JSON lines to standard output")
+    audit_export.add_argument("--since", required=True, help="first day to include, YYYY-MM-DD")
+    audit_export.set_defaults(run=_audit, audit_action="export")
+    audit_sub.add_parser("purge", help="delete entries older than AUDIT_RETENTION_DAYS").set_defaults(
+        run=_audit, audit_action="purge"
+    )
+
     redact = sub.add_parser("redact", help="print text with PII redacted, then a JSON line of counts")
     redact.add_argument("file", nargs="?", default="-", help="file to read, or - for standard input")
     redact.set_defaults(run=_redact)
+
+    from bot.okr_command import add_okr_parser
+
+    add_okr_parser(sub)
     return parser
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.has_slack_credentials:
-        print("No SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET set: running the demo against a local Slack stand-in.")
-        return _demo(settings, argparse.Namespace(brief=None))
+        print("No SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET set: starting the sandbox (the app with a stand-in for Slack).")
+        return _sandbox(settings, argparse.Namespace(action="start", host=args.host, port=args.port))
     from bot.serve import serve_forever
 
     asyncio.run(serve_forever(settings, host=args.host, port=args.port))
@@ -122,7 +145,41 @@ def _templates():  # noqa: ANN202 - a jinja2 loader
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
+    if settings.log_level == "INFO":
+        # The demo's output is the story; start-up chatter would bury it.
+        logging.getLogger().setLevel(logging.WARNING)
+
     return asyncio.run(run_demo(brief_path=args.brief))
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.runner import SandboxError, reset_sandbox, serve_sandbox
+
+    try:
+        if args.action == "reset":
+            removed = reset_sandbox(settings)
+            print(f"sandbox reset: removed {len(removed)} file(s); the next start seeds a fresh workspace")
+            return 0
+        asyncio.run(serve_sandbox(settings, host=args.host, port=args.port))
+    except SandboxError as exc:
+        print(f"liftoff: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import audit_command
+
+    if args.audit_action == "export":
+        try:
+            since = audit_command.parse_day(args.since)
+        except ValueError:
+            print(f"liftoff: --since must be a date like 2026-01-31 (got {args.since!r})", file=sys.stderr)
+            return 2
+        return asyncio.run(audit_command.export(settings, since))
+    if args.audit_action == "purge":
+        return asyncio.run(audit_command.purge(settings))
+    return asyncio.run(audit_command.verify(settings))
 
 
 def _redact(settings: Settings, args: argparse.Namespace) -> int:

@@ -16,10 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.health import launch_health
-from blocks import launch_messages
+from blocks import alerts, launch_messages
 from storage.db import Database
 from storage.enums import Destination, OutboxKind, OutboxStatus
 from storage.launches import LaunchRepository
+from storage.llm_usage import LlmUsageRepository
 from storage.models import Outbox, utcnow
 from storage.outbox import OutboxRepository
 from storage.scope import Scope
@@ -88,9 +89,12 @@ async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, 
         return None
     if row.kind == OutboxKind.LAUNCH_PLAN:
         tasks = await launches.tasks(launch.id)
-        return launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks)
+        usage = await LlmUsageRepository(session, scope).summary(launch.id)
+        return launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks, usage)
     if row.kind == OutboxKind.LAUNCH_FAILED:
         return launch_messages.planning_failed(launch, str(row.payload.get("reason", "")))
+    if row.kind == OutboxKind.GUARDRAIL_ALERT:
+        return alerts.guardrail_alert(launch, str(row.payload.get("reason", "")))
     raise ValueError(f"unknown slack outbox kind {row.kind!r}")
 
 

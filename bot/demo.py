@@ -36,6 +36,8 @@ def _people(brief: Brief) -> list[dict]:
             "real_name": member.name,
             "tz": "America/New_York",
             "profile": {"title": ROLE_TITLES.get(member.role, "Team member"), "real_name": member.name},
+            # The demo's PM owns the workspace: owners are Liftoff admins and may start launches.
+            "is_owner": index == 0,
         }
         for index, member in enumerate(brief.team)
     ]

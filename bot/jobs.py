@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 class JobName(StrEnum):
     PLAN_LAUNCH = "plan_launch"
     DRAIN_SLACK_OUTBOX = "drain_slack_outbox"
+    OKR_REPORT = "okr_report"
 
 
 JobArg = str | int
@@ -38,6 +39,7 @@ def job_table() -> dict[JobName, JobFunction]:
     return {
         JobName.PLAN_LAUNCH: job_functions.plan_launch,
         JobName.DRAIN_SLACK_OUTBOX: job_functions.drain_slack_outbox,
+        JobName.OKR_REPORT: job_functions.okr_report,
     }
 
 

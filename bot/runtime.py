@@ -42,8 +42,11 @@ async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: in
         # Jobs run in this process: build the PII engine now, not in the first person's plan.
         await asyncio.to_thread(warm_up)
     bolt, authorizer = build_app(services)
-    # One auth.test at start: a bad token fails here, and no request ever waits on it before its ack.
-    identity = await authorizer.prime()
-    log.info("connected to Slack team %s as bot %s", identity.team_id, identity.bot_user_id)
+    if authorizer is not None:
+        # One auth.test at start: a bad token fails here, and no request ever waits on it before its ack.
+        identity = await authorizer.prime()
+        log.info("connected to Slack team %s as bot %s", identity.team_id, identity.bot_user_id)
+    else:
+        log.info("multi-workspace mode: install Liftoff into a workspace at /slack/install")
     server = await start_server(build_web_app(bolt, services), host, port)
     return RunningLiftoff(services=services, bolt=bolt, server=server)

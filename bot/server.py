@@ -25,12 +25,30 @@ def build_web_app(bolt: AsyncApp, services: Services) -> web.Application:
     web_app[BOLT_APP_KEY] = bolt
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    from bot.metrics_webhook import add_routes as add_metrics_routes
+
+    add_metrics_routes(web_app, services)
+    if bolt.oauth_flow is not None:
+        web_app.router.add_get(bolt.oauth_flow.install_path, slack_oauth)
+        web_app.router.add_get(bolt.oauth_flow.redirect_uri_path, slack_oauth)
     return web_app
 
 
 async def slack_events(request: web.Request) -> web.Response:
     bolt = request.app[BOLT_APP_KEY]
     response = await bolt.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(response)
+
+
+async def slack_oauth(request: web.Request) -> web.Response:
+    """The OAuth install flow: /slack/install sends the person to Slack, /slack/oauth_redirect stores the tokens."""
+    flow = request.app[BOLT_APP_KEY].oauth_flow
+    assert flow is not None
+    bolt_request = await to_bolt_request(request)
+    if request.path == flow.install_path:
+        response = await flow.handle_installation(bolt_request)
+    else:
+        response = await flow.handle_callback(bolt_request)
     return await to_aiohttp_response(response)
 
 

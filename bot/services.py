@@ -11,6 +11,8 @@ from bot.settings import Settings
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from agents.llm_planner import PlanModels
+    from bot.installations import WorkspaceTokens
     from bot.jobs import JobQueue
 
 SERVICES_KEY = "liftoff_services"
@@ -22,17 +24,26 @@ class Services:
     db: Database
     jobs: JobQueue
     slack: SlackClients
+    # The LLM planner's providers; None without keys (the template planner then plans).
+    llm: PlanModels | None = None
 
 
 class SlackClients:
-    """Web API clients per workspace. Single-workspace mode: one bot token for every team."""
+    """Web API clients per workspace. Single-workspace mode: one bot token for every team;
+    multi-workspace mode (tokens given): the workspace's installed bot token, rotated when due."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tokens: WorkspaceTokens | None = None) -> None:
         self.settings = settings
+        self.tokens = tokens
         self.default_client = build_web_client(settings, settings.slack_bot_token)
 
     async def for_workspace(self, workspace_id: str) -> AsyncWebClient:
-        return self.default_client
+        if self.tokens is None:
+            return self.default_client
+        bot = await self.tokens.bot(workspace_id)
+        if bot is None or not bot.bot_token:
+            raise LookupError(f"Liftoff is not installed in workspace {workspace_id}")
+        return build_web_client(self.settings, bot.bot_token)
 
 
 def build_web_client(settings: Settings, token: str | None) -> AsyncWebClient:

@@ -8,7 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.authorization import BotTokenAuthorizer
+from bot.installations import StoredBotAuthorize, build_oauth_flow, build_workspace_tokens
 from bot.jobs import InlineJobs, build_queue
+from bot.llm_setup import build_plan_models
+from bot.request_guard import process_events_once
 from bot.services import SERVICES_KEY, Services, SlackClients, build_web_client
 from bot.settings import Settings
 from handlers import register_all
@@ -17,27 +20,44 @@ from storage.db import Database
 
 def build_services(settings: Settings) -> Services:
     jobs = build_queue(settings)
-    services = Services(settings=settings, db=Database(settings.database_url), jobs=jobs, slack=SlackClients(settings))
+    db = Database(settings.database_url)
+    tokens = build_workspace_tokens(settings, db) if settings.multi_workspace else None
+    services = Services(settings=settings, db=db, jobs=jobs, slack=SlackClients(settings, tokens),
+                        llm=build_plan_models(settings))
     if isinstance(jobs, InlineJobs):
         jobs.bind(services)
     return services
 
 
-def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer]:
+def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer | None]:
+    """The Bolt app; the authorizer to prime at start in single-workspace mode (None with OAuth)."""
     settings = services.settings
-    authorizer = BotTokenAuthorizer(services.slack.default_client)
-    app = AsyncApp(
-        signing_secret=settings.slack_signing_secret,
-        authorize=authorizer.as_bolt_authorize(),
-        # Tokenless: Bolt gives each request a copy carrying the token that authorize() returns.
-        client=build_web_client(settings, None),
-        logger=logging.getLogger("liftoff.slack"),
-    )
+    # Tokenless: Bolt gives each request a copy carrying the token that authorize() returns.
+    client = build_web_client(settings, None)
+    authorizer: BotTokenAuthorizer | None = None
+    tokens = services.slack.tokens
+    if tokens is not None:
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            authorize=StoredBotAuthorize(tokens),
+            oauth_flow=build_oauth_flow(settings, services.db, tokens.store, client),
+            client=client,
+            logger=logging.getLogger("liftoff.slack"),
+        )
+    else:
+        authorizer = BotTokenAuthorizer(services.slack.default_client)
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            authorize=authorizer.as_bolt_authorize(),
+            client=client,
+            logger=logging.getLogger("liftoff.slack"),
+        )
 
     @app.middleware
     async def provide_services(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt passes `next`
         context[SERVICES_KEY] = services
         return await next()
 
+    app.middleware(process_events_once)
     register_all(app)
     return app, authorizer

@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from sqlalchemy.exc import IntegrityError
 
+from agents.access import AuditAction, load_actor, record_denial
 from agents.intake import BriefForm, ValidBrief, validate_brief_form
+from agents.policy import Action, decide
 from blocks.ids import BriefField, CallbackId
 from blocks.rich_text import rich_text_to_markdown
 from bot.jobs import JobName
 from bot.services import services_of
+from storage.audit import AuditLog
 from storage.launches import LaunchRepository
 from storage.scope import Scope
 from storage.workspaces import WorkspaceRepository
@@ -29,10 +32,11 @@ def read_brief_form(values: dict[str, dict[str, dict[str, Any]]]) -> BriefForm:
         return values.get(field, {}).get(field, {})
 
     brief = element(BriefField.BRIEF)
+    # NUL cannot be stored in PostgreSQL text and is never meant: it is dropped before validation.
     return BriefForm(
-        name=element(BriefField.NAME).get("value") or "",
-        brief=rich_text_to_markdown(brief.get("rich_text_value")) if "rich_text_value" in brief
-        else brief.get("value") or "",
+        name=(element(BriefField.NAME).get("value") or "").replace("\x00", ""),
+        brief=(rich_text_to_markdown(brief.get("rich_text_value")) if "rich_text_value" in brief
+               else brief.get("value") or "").replace("\x00", ""),
         target_date=element(BriefField.TARGET_DATE).get("selected_date"),
         team=list(element(BriefField.TEAM).get("selected_users") or []),
         channel=element(BriefField.CHANNEL).get("selected_conversation"),
@@ -47,10 +51,19 @@ async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
     user_id = body["user"]["id"]
     scope = Scope(context["team_id"], user_id)
     today = datetime.now(LATEST_TIME_ZONE).date()
+    # Before the ack, so from storage only: the person was resolved when they typed /launch new.
+    actor = await load_actor(services.db, scope.workspace_id, user_id)
+    decision = decide(actor, Action.LAUNCH_CREATE)
+    if not decision.allowed:
+        await record_denial(services.db, actor, Action.LAUNCH_CREATE, "launch:new", decision)
+        await ack(response_action="errors", errors={BriefField.NAME: decision.reason})
+        return
     try:
         async with services.db.session() as session:
             launches = LaunchRepository(session, scope)
-            checked = validate_brief_form(form, today=today, name_taken=await launches.name_taken(form.name))
+            # The validator collapses whitespace in the name; check the name as it will be stored.
+            taken = await launches.name_taken(" ".join(form.name.split()))
+            checked = validate_brief_form(form, today=today, name_taken=taken)
             if not isinstance(checked, ValidBrief):
                 await ack(response_action="errors", errors=checked)
                 return
@@ -64,10 +77,15 @@ async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
                 created_by=user_id,
                 members=[("", "", slack_id) for slack_id in checked.team],
             )
+            await AuditLog(session, scope).append(
+                actor=user_id, action=AuditAction.LAUNCH_CREATED, target=f"launch:{launch.id}", before=None,
+                after={"name": launch.name, "target_date": launch.target_date, "launch_type": launch.launch_type,
+                       "channel_id": launch.channel_id, "team": checked.team, "status": launch.status},
+            )
     except IntegrityError:
         # Two submissions raced for the same name and the other one won; anything else is a bug.
         async with services.db.reader() as session:
-            if not await LaunchRepository(session, scope).name_taken(form.name):
+            if not await LaunchRepository(session, scope).name_taken(" ".join(form.name.split())):
                 raise
         await ack(response_action="errors", errors={BriefField.NAME: "A launch with this name was just created."})
         return

@@ -11,9 +11,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.health import launch_health
 from agents.names import similar_names
+from agents.policy import Action, Actor, decide
 from blocks import launch_messages
 from blocks.brief_modal import brief_modal
 from bot.services import services_of
+from handlers.access import current_actor, refuse
+from handlers.admin_command import run_admin
 from storage.enums import LaunchStatus
 from storage.launches import LaunchRepository
 from storage.scope import Scope
@@ -23,12 +26,14 @@ class LaunchSubcommand(StrEnum):
     NEW = "new"
     STATUS = "status"
     LIST = "list"
+    ADMIN = "admin"
     HELP = "help"
 
 
 def split_subcommand(text: str) -> tuple[LaunchSubcommand, str]:
     """The subcommand and the rest of the text; anything unknown asks for help."""
-    word, _, rest = (text or "").strip().partition(" ")
+    # NUL cannot be stored in (or compared with) PostgreSQL text and is never meant.
+    word, _, rest = (text or "").replace("\x00", "").strip().partition(" ")
     try:
         return LaunchSubcommand(word.lower()), rest.strip()
     except ValueError:
@@ -40,12 +45,24 @@ async def on_launch(
 ) -> None:
     await ack()
     subcommand, argument = split_subcommand(command.get("text", ""))
+    actor = await current_actor(context, command["user_id"], client)
     if subcommand is LaunchSubcommand.NEW:
+        decision = decide(actor, Action.LAUNCH_CREATE)
+        if not decision.allowed:
+            await refuse(context, respond, actor, Action.LAUNCH_CREATE, "launch:new", decision)
+            return
         view = brief_modal(channel_id=command.get("channel_id"), user_id=command["user_id"])
         await client.views_open(trigger_id=command["trigger_id"], view=view)
     elif subcommand is LaunchSubcommand.STATUS:
-        await respond(response_type="ephemeral", **await status_message(context, argument, command.get("channel_id")))
+        message = await status_message(context, argument, command.get("channel_id"), actor)
+        await respond(response_type="ephemeral", **message)
+    elif subcommand is LaunchSubcommand.ADMIN:
+        await run_admin(context, actor, argument, client, respond)
     elif subcommand is LaunchSubcommand.LIST:
+        decision = decide(actor, Action.LAUNCH_LIST)
+        if not decision.allowed:
+            await refuse(context, respond, actor, Action.LAUNCH_LIST, "launch:list", decision)
+            return
         services = services_of(context)
         async with services.db.reader() as session:
             launches = await LaunchRepository(session, Scope(context["team_id"])).list()
@@ -54,7 +71,8 @@ async def on_launch(
         await respond(response_type="ephemeral", **launch_messages.help_message())
 
 
-async def status_message(context: AsyncBoltContext, name: str, channel_id: str | None) -> dict[str, Any]:
+async def status_message(context: AsyncBoltContext, name: str, channel_id: str | None,
+                         actor: Actor) -> dict[str, Any]:
     """The health card of the named launch, or of the channel's launch when no name is given."""
     services = services_of(context)
     async with services.db.reader() as session:
@@ -68,6 +86,10 @@ async def status_message(context: AsyncBoltContext, name: str, channel_id: str |
             if len(in_channel) != 1:
                 return launch_messages.launch_list(in_channel or await launches.list())
             launch = in_channel[0]
+        decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
+        if not decision.allowed:
+            await refuse(context, None, actor, Action.LAUNCH_VIEW, f"launch:{launch.id}", decision)
+            return {"text": f":no_entry: {decision.reason}"}
         if launch.status == LaunchStatus.FAILED:
             return launch_messages.planning_failed(launch, launch.error or "unknown reason")
         if launch.status != LaunchStatus.PLANNED:

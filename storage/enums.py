@@ -35,6 +35,7 @@ class OutboxKind(StrEnum):
 
     LAUNCH_PLAN = "launch_plan"
     LAUNCH_FAILED = "launch_failed"
+    GUARDRAIL_ALERT = "guardrail_alert"
 
 
 class Destination(StrEnum):

@@ -34,6 +34,15 @@ class WorkspaceRepository:
             select(User).where(User.workspace_id == self.scope.workspace_id, User.slack_id == slack_id)
         )
 
+    async def admins(self) -> list[User]:
+        return list(
+            await self.session.scalars(
+                select(User)
+                .where(User.workspace_id == self.scope.workspace_id, User.role == Role.ADMIN)
+                .order_by(User.slack_id)
+            )
+        )
+
     async def ensure_user(self, slack_id: str, name: str = "") -> User:
         user = await self.user(slack_id)
         if user is None:

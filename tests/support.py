@@ -34,6 +34,7 @@ PEOPLE = [
         "real_name": "Maya Chen",
         "tz": "America/New_York",
         "profile": {"title": "Senior Product Manager", "email": "maya@example.com"},
+        "is_admin": True,  # a Slack workspace admin: a Liftoff Admin, so she may start launches
     },
     {
         "id": "U101",

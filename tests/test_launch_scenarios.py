@@ -39,6 +39,9 @@ def brief_values(name: str, **overrides: Any) -> dict[str, Any]:
 async def open_brief_modal(stack: Stack) -> dict[str, Any]:
     # A slow Slack: had the app called views.open before acking, the ack would wait on it.
     stack.standin.slow_next("views.open", 1.0)
+    # On first sight the app reads the person's profile right after its ack; slow, so it cannot race the ack's
+    # arrival here (and, had it come before the ack, the ack would be late).
+    stack.standin.slow_next("users.info", 0.6)
     calls_before = len(stack.standin.calls)
     ack = await stack.slack.slash_command(PM, "/launch", "new", channel_id=CHANNEL)
     assert ack.status == 200 and ack.elapsed_ms < 500

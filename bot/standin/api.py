@@ -16,7 +16,7 @@ from bot.standin.directory import Directory
 from bot.standin.ids import IdMaker
 from bot.standin.limits import Validator, block_errors
 from bot.standin.messages import MessageStore
-from bot.standin.methods import METHODS
+from bot.standin.methods import METHODS, TOKENLESS_METHODS
 from bot.standin.payload import bearer_token, read_args
 from bot.standin.records import Fault, RecordedCall, RejectedPayload, SlackError, clone
 from bot.standin.response_urls import ResponseUrls
@@ -65,6 +65,12 @@ class SlackStandIn:
         self._delays: dict[str, list[float]] = {}
         self._runner: web.AppRunner | None = None
         self._root: str | None = None
+        self._listeners: list[Callable[[RecordedCall], None]] = []
+        # The OAuth install flow: codes handed out by new_oauth_code, tokens oauth.v2.access issued per team.
+        self.oauth_codes: dict[str, tuple[str, str, str]] = {}
+        self.issued_tokens: dict[str, str] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        self.token_lifetime: int | None = None  # seconds; set to issue rotating (expiring) tokens
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -159,6 +165,17 @@ class SlackStandIn:
         self.message_store.reset()
         self.view_store.reset()
 
+    def new_oauth_code(self, team_id: str, team_name: str, installer: str) -> str:
+        """The code Slack would append to the redirect after a person approves an install."""
+        code = f"code-{team_id}-{len(self.oauth_codes)}"
+        self.oauth_codes[code] = (team_id, team_name, installer)
+        return code
+
+    def subscribe(self, listener: Callable[[RecordedCall], None]) -> Callable[[], None]:
+        """Call listener with every call answered from now on (the sandbox page's live updates); returns unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
     # --- what the simulator and tests arrange ---------------------------------------------------------
 
     def fail_next(
@@ -251,7 +268,7 @@ class SlackStandIn:
                 raise SlackError(fault.error)
             if name not in METHODS:
                 raise SlackError("unknown_method")
-            if token != self.bot_token:
+            if token != self.bot_token and token not in self.issued_tokens and name not in TOKENLESS_METHODS:
                 raise SlackError("invalid_auth")
             body = await METHODS[name](self, args)
         except SlackError as exc:
@@ -259,7 +276,7 @@ class SlackStandIn:
         except Exception:  # a bug in the stand-in must not look like a hang in the app
             log.exception("stand-in failed serving %s", name)
             body, status = {"ok": False, "error": "internal_error"}, 500
-        self.calls.append(RecordedCall(name, args, time.monotonic(), body))
+        self._record(RecordedCall(name, args, time.monotonic(), body))
         return web.json_response(body, status=status, headers=headers)
 
     async def _serve_response_url(self, request: web.Request) -> web.Response:
@@ -301,8 +318,13 @@ class SlackStandIn:
     def _answer_response_url(
         self, body: dict[str, Any], answer: dict[str, Any], status: int, headers: dict[str, str] | None = None
     ) -> web.Response:
-        self.calls.append(RecordedCall("response_url", dict(body), time.monotonic(), answer))
+        self._record(RecordedCall("response_url", dict(body), time.monotonic(), answer))
         return web.json_response(answer, status=status, headers=headers or {})
+
+    def _record(self, call: RecordedCall) -> None:
+        self.calls.append(call)
+        for listener in list(self._listeners):
+            listener(call)
 
     def _take_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)

@@ -326,3 +326,39 @@ async def files_info(s: SlackStandIn, args: Args) -> dict[str, Any]:
     if file_id not in s.files:
         raise SlackError("file_not_found")
     return {"ok": True, "file": s.file_object(file_id)}
+
+
+# --- OAuth --------------------------------------------------------------------------------------------
+
+TOKENLESS_METHODS = frozenset({"oauth.v2.access"})
+
+
+@method("oauth.v2.access")
+async def oauth_v2_access(s: SlackStandIn, args: Args) -> dict[str, Any]:
+    """Exchange an install code (or, with token rotation, a refresh token) for a bot token of that team."""
+    import secrets
+
+    # slack_sdk sends client_id and client_secret as HTTP Basic auth, which the stand-in does not check.
+    if args.get("grant_type") == "refresh_token":
+        team = s.refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+        if team is None:
+            raise SlackError("invalid_refresh_token")
+        team_id, team_name, installer = team, team, ""
+    else:
+        found = s.oauth_codes.pop(str(args.get("code") or ""), None)
+        if found is None:
+            raise SlackError("invalid_code")
+        team_id, team_name, installer = found
+    token = f"xoxb-{team_id}-{secrets.token_hex(8)}"
+    s.issued_tokens[token] = team_id
+    body: dict[str, Any] = {
+        "ok": True, "access_token": token, "token_type": "bot", "scope": "commands,chat:write,users:read",
+        "bot_user_id": s.bot_user_id, "app_id": s.app_id, "team": {"id": team_id, "name": team_name},
+        "enterprise": None, "is_enterprise_install": False,
+        "authed_user": {"id": installer} if installer else {},
+    }
+    if s.token_lifetime is not None:
+        refresh = f"xoxe-1-{team_id}-{secrets.token_hex(8)}"
+        s.refresh_tokens[refresh] = team_id
+        body.update(refresh_token=refresh, expires_in=s.token_lifetime)
+    return body
