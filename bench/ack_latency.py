@@ -165,6 +165,8 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
             "real_name": f"Bench Person {i}",
             "tz": "Europe/Berlin",
             "profile": {"title": "Software Engineer"},
+            # Admins, so the policy lets every bench user start a launch.
+            "is_admin": True,
         }
         for i in range(requests)
     ]
