@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -62,14 +63,24 @@ class Evaluation:
         return [r.code for r in self.risks]
 
 
-def evaluate(brief: Brief, tasks: list[PlannedTask], analysis: DependencyAnalysis, today: date) -> Evaluation:
-    """Flag tasks, find conflicts and risks, and score the plan 0..1."""
+def evaluate(
+    brief: Brief,
+    tasks: list[PlannedTask],
+    analysis: DependencyAnalysis,
+    today: date,
+    other_launches: Sequence[list[PlannedTask]] = (),
+) -> Evaluation:
+    """Flag tasks, find conflicts and risks, and score the plan 0..1.
+
+    `other_launches` are the workspace's concurrent launches: a person booked over capacity across
+    them and this plan is a resource conflict of this plan.
+    """
     lib = load_library()
     flag_tasks(tasks)
     conflicts = schedule_conflicts(
         tasks, analysis.edges, brief.target_date, today, analysis.critical_path_days
     )
-    overbooked = resource_conflicts([tasks])
+    overbooked = [c for c in resource_conflicts([tasks, *other_launches]) if any(i == 0 for i, _ in c.tasks)]
     parts = [
         _coverage(brief, tasks, lib),
         _ownership(tasks),

@@ -14,13 +14,13 @@ from agents.executor import store_plan
 from agents.guardrail import GuardrailError
 from agents.llm_planner import PlanModels
 from agents.pipeline import build_plan
-from agents.plan import Brief, TeamMember
+from agents.plan import Brief, PlannedTask, TeamMember
 from agents.planning import plan_stored_launch
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import LaunchStatus
 from storage.launches import LaunchRepository
-from storage.models import Launch
+from storage.models import Launch, Task
 from storage.outbox import OutboxRepository
 from storage.scope import Scope
 from storage.workspaces import WorkspaceRepository
@@ -33,6 +33,14 @@ class PlanOutcome(StrEnum):
     ALREADY_DONE = "already_done"
     MISSING = "missing"
     FAILED = "failed"
+
+
+def booked_work(task: Task) -> PlannedTask:
+    """A stored task as the resource check sees it: who, when, how much."""
+    return PlannedTask(
+        key=task.key, title=task.title, description="", team=task.team, role=task.role,
+        estimate_days=task.estimate_days, assignee=task.assignee, start=task.start, due=task.due,
+    )
 
 
 def brief_of(launch: Launch) -> Brief:
@@ -62,14 +70,16 @@ async def plan_launch(
             return PlanOutcome.ALREADY_DONE
         brief = brief_of(launch)
         slack_ids = {m.name: m.slack_id for m in launch.members if m.slack_id}
+        concurrent = await launches.concurrent_tasks(launch_id, today or date.today())
+        other_launches = [[booked_work(t) for t in tasks] for tasks in concurrent.values()]
 
     try:
         if llm is not None:
             # LLM providers first (usage recorded per call), then the templates; see agents/planning.py.
-            plan = (await plan_stored_launch(db, scope, launch_id, brief, today, llm)).plan
+            plan = (await plan_stored_launch(db, scope, launch_id, brief, today, llm, other_launches)).plan
         else:
             # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
-            plan = await asyncio.to_thread(build_plan, brief, today)
+            plan = await asyncio.to_thread(build_plan, brief, today, other_launches)
         async with db.session() as session:
             launches = LaunchRepository(session, scope)
             if not await store_plan(launches, launch_id, plan, slack_ids):

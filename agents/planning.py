@@ -15,7 +15,7 @@ from agents.guardrail import PiiMapping
 from agents.llm_planner import Budget, DraftReport, PlanModels, UsageSink, draft_plan
 from agents.llm_prompt import build_prompt
 from agents.pipeline import finish_plan
-from agents.plan import Brief, Plan
+from agents.plan import Brief, Plan, PlannedTask
 from agents.similar_launches import most_similar, redacted_examples
 from storage.db import Database
 from storage.llm_usage import LlmUsageRepository, PastLaunch, PastLaunchRepository, UsageRecord
@@ -47,6 +47,7 @@ async def plan_brief(
     examples: Sequence[PastLaunch] = (),
     budget: Budget | None = None,
     sink: UsageSink = _discard,
+    other_launches: Sequence[list[PlannedTask]] = (),
 ) -> PlanResult:
     """Plan a brief with the LLM providers in order, falling back to the templates.
 
@@ -70,12 +71,18 @@ async def plan_brief(
         tasks, edges = report.draft.plan.tasks, report.draft.plan.edges
     else:
         tasks, edges = await asyncio.to_thread(planner.plan_from_templates, safe)
-    plan = await asyncio.to_thread(finish_plan, safe, tasks, edges, today)
+    plan = await asyncio.to_thread(finish_plan, safe, tasks, edges, today, other_launches)
     return PlanResult(plan, report)
 
 
 async def plan_stored_launch(
-    db: Database, scope: Scope, launch_id: int, brief: Brief, today: date | None, llm: PlanModels
+    db: Database,
+    scope: Scope,
+    launch_id: int,
+    brief: Brief,
+    today: date | None,
+    llm: PlanModels,
+    other_launches: Sequence[list[PlannedTask]] = (),
 ) -> PlanResult:
     """plan_brief for a stored launch: examples from the workspace's past launches, the budget net of
     what this launch already spent, and every call's usage written as it happens."""
@@ -90,7 +97,8 @@ async def plan_stored_launch(
             await LlmUsageRepository(session, scope).record(launch_id, usage)
 
     result = await plan_brief(
-        brief, today, llm=llm, examples=examples, budget=Budget(llm.budget_usd, spent), sink=record
+        brief, today, llm=llm, examples=examples, budget=Budget(llm.budget_usd, spent), sink=record,
+        other_launches=other_launches,
     )
     log.info("launch %s planned by %s (%s)", launch_id, result.planned_by,
              "; ".join(f"{a.provider} {a.outcome}" for a in result.report.attempts) or "no LLM calls")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.enums import LaunchStatus
+from storage.enums import LaunchStatus, TaskStatus
 from storage.models import Dependency, Launch, LaunchMember, Task, utcnow
 from storage.scope import Scope
 
@@ -140,6 +140,27 @@ class LaunchRepository:
                 )
             )
         )
+
+    async def concurrent_tasks(self, launch_id: int, today: date) -> dict[int, list[Task]]:
+        """Open, scheduled tasks of the workspace's other planned launches still ahead, by launch id."""
+        query = (
+            select(Task)
+            .join(Launch, Launch.id == Task.launch_id)
+            .where(
+                Task.workspace_id == self.scope.workspace_id,
+                Launch.workspace_id == self.scope.workspace_id,
+                Launch.id != launch_id,
+                Launch.status == LaunchStatus.PLANNED,
+                Launch.target_date >= today,
+                Task.status != TaskStatus.DONE,
+                Task.assignee.is_not(None),
+            )
+            .order_by(Task.launch_id, Task.position)
+        )
+        by_launch: dict[int, list[Task]] = {}
+        for task in await self.session.scalars(query):
+            by_launch.setdefault(task.launch_id, []).append(task)
+        return by_launch
 
     async def claim_for_planning(self, launch_id: int) -> bool:
         """Move a draft to planning; False when another run already took or finished it."""
