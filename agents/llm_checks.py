@@ -19,7 +19,7 @@ from typing import Any
 
 from agents.evaluator import CONFIDENCE_FLOOR, HOUR_IN_DAYS, LOW_CONFIDENCE, ODD_DURATION, SIX_MONTHS_IN_DAYS
 from agents.plan import Edge, EdgeKind, Phase, PlannedTask, Priority, TeamMember
-from agents.planner import UNOWNED, candidates_for, member_role
+from agents.planner import assign_owners, member_role
 from agents.roles import role_from_title
 from agents.template_library import Library, load_library
 
@@ -273,7 +273,6 @@ def _assign(
 ) -> None:
     """Owners the model named when they exist and fit; everyone else by role, least loaded first."""
     load = {m.name: 0.0 for m in team}
-    order = {m.name: i for i, m in enumerate(team)}
     team_roles = {member_role(m, lib) for m in team}
     pending: list[PlannedTask] = []
     for draft in drafts:
@@ -290,13 +289,4 @@ def _assign(
             continue
         task.assignee = member.name
         load[member.name] += max(task.effort_days, 0.25)
-    for task in pending:
-        people = candidates_for(task.role, team, lib)
-        if not people:
-            task.assignee = None
-            if UNOWNED not in task.flags:
-                task.flags.append(UNOWNED)
-            continue
-        chosen = min(people, key=lambda m: (load[m.name], order[m.name]))
-        task.assignee = chosen.name
-        load[chosen.name] += max(task.effort_days, 0.25)
+    assign_owners(pending, team, lib, load)

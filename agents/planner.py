@@ -322,10 +322,18 @@ def candidates_for(role: str, team: tuple[TeamMember, ...], lib: Library) -> lis
     return []
 
 
-def assign_owners(tasks: list[PlannedTask], team: tuple[TeamMember, ...], lib: Library | None = None) -> None:
-    """Give each task the least-loaded person who fits its role; flag it unowned when nobody does."""
+def assign_owners(
+    tasks: list[PlannedTask],
+    team: tuple[TeamMember, ...],
+    lib: Library | None = None,
+    load: dict[str, float] | None = None,
+) -> None:
+    """Give each task the least-loaded person who fits its role; flag it unowned when nobody does.
+
+    `load` is days already given to each person (it is updated), when some tasks were assigned before.
+    """
     lib = lib or load_library()
-    load: dict[str, float] = {m.name: 0.0 for m in team}
+    load = load if load is not None else {m.name: 0.0 for m in team}
     order = {m.name: i for i, m in enumerate(team)}
     for task in tasks:
         people = candidates_for(task.role, team, lib)
