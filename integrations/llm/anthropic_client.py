@@ -16,13 +16,7 @@ class AnthropicClient:
 
     def __init__(self, options: ClientOptions) -> None:
         self.model = options.model
-        self._sdk = anthropic.AsyncAnthropic(
-            api_key=options.api_key,
-            base_url=options.base_url,
-            timeout=options.timeout_s,
-            max_retries=options.max_retries,
-            default_headers=options.extra_headers or None,
-        )
+        self._sdk = anthropic.AsyncAnthropic(**options.sdk_kwargs())
 
     async def complete(self, request: LlmRequest) -> LlmResult:
         """One call; the SDK retries 429 (honouring retry-after), 529 and timeouts before we give up."""

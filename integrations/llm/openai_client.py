@@ -14,13 +14,7 @@ class OpenAIClient:
 
     def __init__(self, options: ClientOptions) -> None:
         self.model = options.model
-        self._sdk = openai.AsyncOpenAI(
-            api_key=options.api_key,
-            base_url=options.base_url,
-            timeout=options.timeout_s,
-            max_retries=options.max_retries,
-            default_headers=options.extra_headers or None,
-        )
+        self._sdk = openai.AsyncOpenAI(**options.sdk_kwargs())
 
     async def complete(self, request: LlmRequest) -> LlmResult:
         """One call; the SDK retries 429 (honouring retry-after), 5xx and timeouts before we give up."""

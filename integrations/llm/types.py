@@ -77,3 +77,13 @@ class ClientOptions:
     timeout_s: float = 60.0
     max_retries: int = 2
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def sdk_kwargs(self) -> dict[str, Any]:
+        """The constructor arguments the anthropic and openai SDK clients both take."""
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout_s,
+            "max_retries": self.max_retries,
+            "default_headers": self.extra_headers or None,
+        }
