@@ -5,6 +5,8 @@ from enum import StrEnum
 
 class CallbackId(StrEnum):
     LAUNCH_BRIEF = "launch_brief"
+    TASK_BLOCK = "task_block"  # the "why is it blocked?" modal
+    REVIEW_EDIT = "review_edit"  # the edit-a-flagged-task modal
 
 
 class BriefField(StrEnum):
@@ -20,4 +22,21 @@ class BriefField(StrEnum):
 
 class ActionId(StrEnum):
     SHOW_HEALTH = "launch_show_health"
+    SHARE_HEALTH = "launch_share_health"
+    REPLAN = "launch_replan"
+    # Task updates (DM and Home tab); the value is the task id.
+    TASK_DONE = "task_done"
+    TASK_START = "task_start"
+    TASK_BLOCK = "task_block"
+    # Review of flagged tasks; the value is the task id, or "launch_id:version:page" for a page.
+    REVIEW_APPROVE = "review_approve"
+    REVIEW_REJECT = "review_reject"
+    REVIEW_EDIT = "review_edit"
+    REVIEW_APPROVE_PAGE = "review_approve_page"
+    REVIEW_REJECT_PAGE = "review_reject_page"
+    REVIEW_PAGE = "review_page"
+    # App Home
+    HOME_MORE = "home_more"
+    ROLE_GRANT_PM = "role_grant_pm"
+    ROLE_REVOKE_PM = "role_revoke_pm"
 

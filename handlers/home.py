@@ -22,7 +22,11 @@ from storage.scope import Scope
 async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     if event.get("tab") != "home":
         return
-    user_id = event["user"]
+    await publish_home(context, client, event["user"])
+
+
+async def publish_home(context: AsyncBoltContext, client: AsyncWebClient, user_id: str) -> None:
+    """Rebuild and publish one person's Home tab; called on app_home_opened and after a change that touches them."""
     actor = await current_actor(context, user_id, client)
     decision = decide(actor, Action.HOME_VIEW)
     if not decision.allowed:

@@ -23,6 +23,20 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
+class ReviewState(StrEnum):
+    """A flagged task's review: open until the launch's PM or an admin decides."""
+
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EDITED = "edited"
+
+
+class ReviewDestination(StrEnum):
+    THREAD = "thread"
+    DM = "dm"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

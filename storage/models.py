@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.enums import LaunchStatus, OutboxStatus, Role, TaskStatus
+from storage.enums import LaunchStatus, OutboxStatus, ReviewDestination, Role, TaskStatus
 
 
 def utcnow() -> datetime:
@@ -59,6 +59,9 @@ class Workspace(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Where a launch's PM gets the review message for flagged tasks: "thread" (the launch channel's
+    # plan thread) or "dm". Admins change it with `/launch admin review thread|dm`.
+    review_in: Mapped[str] = mapped_column(String(8), default=ReviewDestination.THREAD)
 
 
 class User(Base):
@@ -97,6 +100,12 @@ class Launch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The posted plan message (its channel and ts): later updates of the launch go in its thread.
+    plan_channel_id: Mapped[str | None] = mapped_column(String(32))
+    plan_ts: Mapped[str | None] = mapped_column(String(32))
+    # The review message of the current version's flagged tasks, updated in place (chat.update).
+    review_channel_id: Mapped[str | None] = mapped_column(String(32))
+    review_ts: Mapped[str | None] = mapped_column(String(32))
 
     members: Mapped[list[LaunchMember]] = relationship(
         back_populates="launch", cascade="all, delete-orphan", order_by="LaunchMember.id"
@@ -140,6 +149,14 @@ class Task(Base):
     milestone: Mapped[bool] = mapped_column(Boolean, default=False)
     slack_days: Mapped[float] = mapped_column(Float, default=0.0)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # None: never flagged; otherwise a ReviewState. Tasks under open review are neither synced nor announced.
+    review_state: Mapped[str | None] = mapped_column(String(16))
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The plan version that added the task: above 1 means it came after the first plan (scope creep).
+    added_in_version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Dependency(Base):
@@ -154,6 +171,40 @@ class Dependency(Base):
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(200))
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class TaskReview(Base):
+    """One decision on one flagged task of one plan version; the unique key makes a decision happen once."""
+
+    __tablename__ = "task_reviews"
+    __table_args__ = (UniqueConstraint("launch_id", "version", "task_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    launch_id: Mapped[int] = mapped_column(ForeignKey("launches.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    task_key: Mapped[str] = mapped_column(String(32))
+    task_title: Mapped[str] = mapped_column(String(300))
+    decision: Mapped[str] = mapped_column(String(16))  # a ReviewState other than OPEN
+    decided_by: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LaunchVersion(Base):
+    """A plan version as it was saved (the --json plan document), so earlier versions stay readable."""
+
+    __tablename__ = "launch_versions"
+    __table_args__ = (UniqueConstraint("launch_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    launch_id: Mapped[int] = mapped_column(ForeignKey("launches.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    brief: Mapped[str] = mapped_column(Text, default="")
+    target_date: Mapped[date] = mapped_column(Date)
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Outbox(Base):
