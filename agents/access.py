@@ -37,6 +37,15 @@ class AuditAction(StrEnum):
     APP_INSTALLED = "app.installed"
     APP_UNINSTALLED = "app.uninstalled"
     TOKENS_REVOKED = "tokens.revoked"
+    REVIEW_REQUESTED = "review.requested"
+    TASK_APPROVED = "review.approved"
+    TASK_REJECTED = "review.rejected"
+    TASK_EDITED = "review.edited"
+    REVIEW_DESTINATION_CHANGED = "review.destination_changed"
+    LAUNCH_REPLAN_REQUESTED = "launch.replan_requested"
+    LAUNCH_REPLANNED = "launch.replanned"
+    LAUNCH_REPLAN_FAILED = "launch.replan_failed"
+    TASK_UPDATED = "task.updated"
 
 
 def role_from_profile(profile: Mapping[str, Any]) -> Role:
@@ -93,6 +102,31 @@ async def record_denial(db: Database, actor: Actor, action: str, target: str, de
         )
 
 
+async def workspace_person(
+    db: Database, workspace_id: str, user_id: str, lookup: ProfileLookup | None
+) -> ProfileLookup | None:
+    """A lookup answering for user_id if they are a person of this workspace (stored, or found in Slack); else None."""
+    async with db.reader() as session:
+        known = await WorkspaceRepository(session, Scope(workspace_id)).user(user_id)
+    profile: Mapping[str, Any] | None = None
+    if known is None and lookup is not None:
+        try:
+            profile = await lookup(user_id)
+        except Exception:  # not found, or Slack unreachable: not someone we can vouch for
+            log.info("no profile for %s in %s", user_id, workspace_id, exc_info=True)
+            return None
+        foreign = profile is not None and profile.get("team_id") not in (None, workspace_id)
+        if profile is None or foreign or profile.get("deleted") or profile.get("is_bot"):
+            return None
+    if known is None and profile is None:
+        return None
+
+    async def answer(_: str) -> Mapping[str, Any] | None:
+        return profile
+
+    return answer
+
+
 @dataclass(frozen=True)
 class RoleChange:
     changed: bool
@@ -106,6 +140,13 @@ async def change_pm_role(
     decision = decide(admin, Action.ROLE_GRANT)
     if not decision.allowed:
         return RoleChange(False, decision.reason)
+    if grant:
+        # Only a person of this workspace can become its PM: a forged id from elsewhere changes nothing.
+        found = await workspace_person(db, admin.workspace_id, user_id, lookup)
+        if found is None:
+            shown = "".join(c for c in user_id if c.isalnum())[:32]
+            return RoleChange(False, f"I could not find {shown} in this workspace; nothing changed.")
+        lookup = found
     target = await resolve_actor(db, admin.workspace_id, user_id, lookup)
     if target.role == Role.ADMIN:
         return RoleChange(False, f"<@{user_id}> is a workspace admin and already has every permission.")

@@ -22,6 +22,7 @@ def business_days_between(start: date, end: date) -> int:
 
 
 def launch_health(launch: Launch, tasks: list[Task], today: date) -> LaunchHealth:
+    """Progress, the open critical path, overdue and blocked work and the next milestones: one pass, no I/O."""
     open_tasks = [t for t in tasks if t.status != TaskStatus.DONE]
     by_key = {t.key: t for t in tasks}
     teams: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -29,7 +30,11 @@ def launch_health(launch: Launch, tasks: list[Task], today: date) -> LaunchHealt
         teams[task.team][1] += 1
         teams[task.team][0] += task.status == TaskStatus.DONE
     overdue = sorted((t for t in open_tasks if t.due and t.due < today), key=lambda t: (t.due, t.position))
-    blocked = [t for t in open_tasks if t.status == TaskStatus.BLOCKED]
+    on_path = [by_key[k] for k in launch.critical_path if k in by_key]
+    critical = {t.key for t in on_path}
+    # Blocked work on the critical path first: it moves the launch date.
+    blocked = sorted((t for t in open_tasks if t.status == TaskStatus.BLOCKED),
+                     key=lambda t: (t.key not in critical, t.due or date.max, t.position))
     milestones = sorted((t for t in open_tasks if t.milestone and t.due), key=lambda t: (t.due, t.position))[
         :3
     ]
@@ -40,7 +45,8 @@ def launch_health(launch: Launch, tasks: list[Task], today: date) -> LaunchHealt
         total=len(tasks),
         business_days_left=business_days_between(today, launch.target_date),
         by_team=[TeamProgress(team, d, n) for team, (d, n) in sorted(teams.items())],
-        critical_path=[by_key[k] for k in launch.critical_path if k in by_key],
+        # What is left of the critical path: done work no longer holds the launch.
+        critical_path=[t for t in on_path if t.status != TaskStatus.DONE],
         overdue=overdue,
         blocked=blocked,
         next_milestones=milestones,

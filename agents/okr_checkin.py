@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
+from agents.okr_audit import OkrAuditAction, key_result_state, key_result_target, record, record_refusal
 from agents.okr_board import cached_facts
 from agents.okr_progress import OkrRules, Point, Rollup, Window, kr_facts, kr_verdict, objective_rollup
 from storage.okr_enums import ApprovalState, OkrStatus, ProgressSource
@@ -73,15 +75,22 @@ async def check_in(repo: OkrRepository, kr: KeyResult, *, value: float, author: 
                    confidence: float | None = None, note: str = "", source: str = ProgressSource.MANUAL,
                    source_ref: str | None = None, rules: OkrRules | None = None) -> CheckInResult:
     """Record a check-in (idempotent per source_ref) and roll it up to the company objective."""
+    if not math.isfinite(value):
+        raise CheckInError("Enter a finite number, e.g. 42 or 99.5.")
     if confidence is not None and not 0 <= confidence <= 1:
         raise CheckInError("Confidence must be between 0 and 1.")
     rules = rules or await rules_for(repo)
     objective = await repo.objective(kr.objective_id)
     assert objective is not None
+    before = key_result_state(kr)
     checkin = await repo.add_checkin(kr, day=day, value=value, confidence=confidence, note=note[:3000],
                                      author=author, source=source, source_ref=source_ref)
     status = await refresh_key_result(repo, kr, await window_of(repo, objective), day, rules)
     path = await roll_up_path(repo, objective, day, rules)
+    if checkin is not None:
+        await record(repo, actor=author, action=OkrAuditAction.CHECKED_IN, target=key_result_target(kr),
+                     before=before, after={**key_result_state(kr), "value": value, "day": day, "source": source},
+                     note=f"rolled up {' → '.join(path)}")
     return CheckInResult(kr, checkin is not None, status, kr.progress, path)
 
 
@@ -108,6 +117,9 @@ async def check_in_as(repo: OkrRepository, actor: str, key_result: KeyResult, *,
     objective = await repo.objective(key_result.objective_id)
     assert objective is not None
     if not can_check_in(actor, await repo.role_of(actor), key_result, objective):
-        raise CheckInError(f"Only <@{key_result.owner_id}>, <@{objective.owner_id}> or an Admin can check in on "
-                           f"{key_result.key}.")
+        reason = (f"Only <@{key_result.owner_id}>, <@{objective.owner_id}> or an Admin can check in on "
+                  f"{key_result.key}.")
+        await record_refusal(repo, actor=actor, attempted=OkrAuditAction.CHECKED_IN,
+                             target=key_result_target(key_result), reason=reason)
+        raise CheckInError(reason)
     return await check_in(repo, key_result, value=value, author=actor, day=day, note=note, confidence=confidence)

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from agents.okr_audit import OkrAuditAction, record
 from agents.okr_board import Board, windows_of
 from agents.okr_checkin import refresh_key_result, rules_for
 from agents.okr_progress import Window
@@ -71,7 +72,8 @@ def _choice(value: Any, allowed: type, where: str) -> str:
         raise TreeFileError(f"{where}: {value!r} must be one of {', '.join(a.value for a in allowed)}") from exc
 
 
-async def import_tree(repo: OkrRepository, data: dict[str, Any], today: date) -> ImportSummary:
+async def import_tree(repo: OkrRepository, data: dict[str, Any], today: date, *,
+                      actor: str = "okr-import") -> ImportSummary:
     periods = {}
     for entry in data.get("periods") or []:
         name = str(_need(entry, "name", "period"))
@@ -82,11 +84,17 @@ async def import_tree(repo: OkrRepository, data: dict[str, Any], today: date) ->
     for period in await repo.periods():
         periods.setdefault(period.name, period)
     people = data.get("people") or []
+    known = await repo.people()
     for entry in people:
         slack_id = str(_need(entry, "slack_id", "person"))
-        await repo.upsert_person(slack_id, name=str(entry.get("name") or slack_id),
-                                 role=_choice(entry.get("role") or Role.MEMBER, Role, slack_id),
+        role = _choice(entry.get("role") or Role.MEMBER, Role, slack_id)
+        before = await repo.role_of(slack_id) if slack_id in known else None
+        await repo.upsert_person(slack_id, name=str(entry.get("name") or slack_id), role=role,
                                  department=entry.get("department"), team=entry.get("team"), title=entry.get("title"))
+        if before != role:
+            await record(repo, actor=actor, action=OkrAuditAction.ROLE_SET, target=f"user:{slack_id}",
+                         before=None if before is None else {"role": before}, after={"role": role},
+                         note="from an OKR tree import")
     objectives = data.get("objectives") or []
     by_key = {}
     counts = {"key_results": 0, "checkins": 0}
@@ -126,7 +134,10 @@ async def import_tree(repo: OkrRepository, data: dict[str, Any], today: date) ->
             await _import_key_result(repo, objective, kr_entry, window, today, counts)
     await repo.session.flush()
     await refresh_objective_caches(repo, [p.id for p in periods.values()], today)
-    return ImportSummary(len(periods), len(people), len(objectives), counts["key_results"], counts["checkins"])
+    summary = ImportSummary(len(periods), len(people), len(objectives), counts["key_results"], counts["checkins"])
+    await record(repo, actor=actor, action=OkrAuditAction.IMPORTED, target="okr:tree",
+                 after={**summary.__dict__, "objective_keys": sorted(by_key)[:200]})
+    return summary
 
 
 def periods_by_id(periods: dict[str, Any]) -> dict[int, Any]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
 
+from agents.okr_audit import OkrAuditAction, objective_target, record, record_refusal
 from agents.okr_checkin import roll_up_path, rules_for
 from agents.policy.okrs import can_comment, can_decide_approval, can_see_objective
 from storage.okr_enums import ApprovalState, ObjectiveLevel, Visibility
 from storage.okr_models import Objective, OkrComment
-from storage.okrs import OkrRepository
+from storage.okrs import OkrRepository, row_id
 
 TITLE_MAX = 300
+ORG_NAME_MAX = 80
+UNIT_MAX = 40
 KEY_PREFIX = {ObjectiveLevel.COMPANY: "CO", ObjectiveLevel.DEPARTMENT: "DEP", ObjectiveLevel.TEAM: "TEAM",
               ObjectiveLevel.INDIVIDUAL: "IND"}
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -20,6 +24,10 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 class NotAllowed(PermissionError):
     """The policy said no; the message says who may."""
+
+
+class AlreadyDecided(NotAllowed):
+    """Someone decided first (a double click, a replayed payload, two approvers at once); nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,12 @@ class Submitted:
 
 
 def _number(text: str) -> float | None:
+    """A finite number, or None ("nan", "inf" and "1e999" are not amounts anyone means)."""
     try:
-        return float(text.replace(",", "").strip())
+        value = float(text.replace(",", "").strip())
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 async def validate_objective_form(repo: OkrRepository, form: ObjectiveForm) -> dict[str, str]:
@@ -59,11 +69,15 @@ async def validate_objective_form(repo: OkrRepository, form: ObjectiveForm) -> d
         errors["title"] = f"Keep the title under {TITLE_MAX} characters."
     if form.level not in {lv.value for lv in ObjectiveLevel}:
         errors["level"] = "Pick a level."
-    period = await repo.period(int(form.period_id)) if (form.period_id or "").isdigit() else None
+    if form.visibility not in (None, *(v.value for v in Visibility)):
+        errors["visibility"] = "Pick Public or Private."
+    period_id = row_id(form.period_id)
+    period = await repo.period(period_id) if period_id else None
     if period is None:
         errors["period"] = "Pick a period."
     if form.parent_id:
-        parent = await repo.objective(int(form.parent_id)) if form.parent_id.isdigit() else None
+        parent_id = row_id(form.parent_id)
+        parent = await repo.objective(parent_id) if parent_id else None
         if parent is None:
             errors["parent"] = "That objective no longer exists."
         elif period is not None and parent.period_id != period.id:
@@ -75,6 +89,9 @@ async def validate_objective_form(repo: OkrRepository, form: ObjectiveForm) -> d
         errors["department"] = "Name the department."
     if form.level in (ObjectiveLevel.TEAM,) and not form.team.strip():
         errors["team"] = "Name the team."
+    for field, text in (("department", form.department), ("team", form.team)):
+        if field not in errors and len(text.strip()) > ORG_NAME_MAX:
+            errors[field] = f"Keep it under {ORG_NAME_MAX} characters."
     if form.kr_title.strip():
         if _number(form.kr_start) is None:
             errors["kr_start"] = "Enter a number, e.g. 0 or 98.5."
@@ -82,6 +99,10 @@ async def validate_objective_form(repo: OkrRepository, form: ObjectiveForm) -> d
             errors["kr_target"] = "Enter a number, e.g. 100."
         elif _number(form.kr_start) == _number(form.kr_target):
             errors["kr_target"] = "The target must differ from the start."
+        if len(form.kr_title.strip()) > TITLE_MAX:
+            errors["kr_title"] = f"Keep the key result under {TITLE_MAX} characters."
+        if len(form.kr_unit.strip()) > UNIT_MAX:
+            errors["kr_unit"] = f"Keep the unit under {UNIT_MAX} characters."
     return errors
 
 
@@ -91,7 +112,7 @@ async def submit_objective(repo: OkrRepository, form: ObjectiveForm, actor: str)
     objective = await repo.add_objective(
         key=await repo.next_key(KEY_PREFIX[level]), title=form.title.strip(), level=level, owner_id=actor,
         department=form.department.strip() or None, team=form.team.strip() or None,
-        period_id=int(form.period_id or 0), parent_id=int(form.parent_id) if form.parent_id else None,
+        period_id=row_id(form.period_id) or 0, parent_id=row_id(form.parent_id) if form.parent_id else None,
         visibility=form.visibility or Visibility.PUBLIC, approval=ApprovalState.DRAFT, created_by=actor,
     )
     if form.kr_title.strip():
@@ -101,6 +122,11 @@ async def submit_objective(repo: OkrRepository, form: ObjectiveForm, actor: str)
             unit=form.kr_unit.strip()[:40], weight=1.0,
         )
     await repo.set_approval(objective, ApprovalState.SUBMITTED, actor)
+    key_results = [kr.key for kr in await repo.key_results_of([objective.id])]
+    await record(repo, actor=actor, action=OkrAuditAction.OBJECTIVE_SUBMITTED, target=objective_target(objective),
+                 after={"title": objective.title, "level": objective.level, "period_id": objective.period_id,
+                        "parent_id": objective.parent_id, "visibility": objective.visibility,
+                        "approval": objective.approval, "key_results": key_results})
     return Submitted(objective, await approvers_of(repo, objective))
 
 
@@ -117,29 +143,51 @@ async def decide(repo: OkrRepository, objective: Objective, actor: str, *, appro
     """Approve or return a submitted objective; only the parent's owner or an Admin may."""
     role = await repo.role_of(actor)
     parent = await repo.objective(objective.parent_id) if objective.parent_id else None
+    action = OkrAuditAction.OBJECTIVE_APPROVED if approve else OkrAuditAction.OBJECTIVE_RETURNED
     if not can_decide_approval(actor, role, parent):
         who = f"<@{parent.owner_id}>" if parent else "an Admin"
-        raise NotAllowed(f"Only {who} (owner of the parent objective) or an Admin can decide on {objective.key}.")
+        reason_refused = f"Only {who} (owner of the parent objective) or an Admin can decide on {objective.key}."
+        await record_refusal(repo, actor=actor, attempted=action, target=objective_target(objective),
+                             reason=reason_refused)
+        raise NotAllowed(reason_refused)
     if objective.approval != ApprovalState.SUBMITTED:
-        raise NotAllowed(f"{objective.key} is already {objective.approval}.")
+        raise AlreadyDecided(await already_decided(repo, objective))
     if not approve and not reason.strip():
         raise ValueError("Say why you are returning it.")
-    await repo.set_approval(objective, ApprovalState.APPROVED if approve else ApprovalState.RETURNED, actor,
-                            reason.strip())
+    before = {"approval": objective.approval}
+    state = ApprovalState.APPROVED if approve else ApprovalState.RETURNED
+    if not await repo.decide_submitted(objective, state, actor, reason.strip()):
+        raise AlreadyDecided(await already_decided(repo, objective))
+    await record(repo, actor=actor, action=action, target=objective_target(objective), before=before,
+                 after={"approval": objective.approval, "reason": reason.strip()})
     if approve:
         await roll_up_path(repo, objective, today, await rules_for(repo))
     return objective
+
+
+async def already_decided(repo: OkrRepository, objective: Objective) -> str:
+    """What the slower of two deciders is told: the objective's state now, and who decided it."""
+    last = await repo.last_decision(objective.id)
+    if last is not None and last.decision == objective.approval:
+        return f"{objective.key} was already {objective.approval} by <@{last.actor}>; nothing changed."
+    return f"{objective.key} is already {objective.approval}; nothing changed."
 
 
 async def add_comment(repo: OkrRepository, objective: Objective, actor: str, text: str) -> OkrComment:
     """A comment; its @mentions (and the owner) are the people to notify."""
     role = await repo.role_of(actor)
     if not can_comment(actor, role, objective):
+        await record_refusal(repo, actor=actor, attempted=OkrAuditAction.COMMENTED,
+                             target=objective_target(objective), reason="cannot see the objective")
         raise NotAllowed("You cannot see that objective.")
     if not text.strip():
         raise ValueError("Write something to comment.")
     mentions = list(dict.fromkeys(MENTION.findall(text)))
-    return await repo.add_comment(objective.id, actor, text.strip()[:3000], mentions)
+    comment = await repo.add_comment(objective.id, actor, text.strip()[:3000], mentions)
+    # The text stays in okr_comments; the log keeps that it was said, by whom, and who was named.
+    await record(repo, actor=actor, action=OkrAuditAction.COMMENTED, target=objective_target(objective),
+                 after={"comment_id": comment.id, "mentions": mentions, "length": len(comment.text)})
+    return comment
 
 
 async def notify_for_comment(repo: OkrRepository, objective: Objective, comment: OkrComment) -> list[str]:

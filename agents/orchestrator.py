@@ -14,8 +14,9 @@ from agents.executor import store_plan
 from agents.guardrail import GuardrailError
 from agents.llm_planner import PlanModels
 from agents.pipeline import build_plan
-from agents.plan import Brief, PlannedTask, TeamMember
+from agents.plan import Brief, Plan, PlannedTask, TeamMember
 from agents.planning import plan_stored_launch
+from agents.review_request import request_review
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import LaunchStatus
@@ -74,12 +75,7 @@ async def plan_launch(
         other_launches = [[booked_work(t) for t in tasks] for tasks in concurrent.values()]
 
     try:
-        if llm is not None:
-            # LLM providers first (usage recorded per call), then the templates; see agents/planning.py.
-            plan = (await plan_stored_launch(db, scope, launch_id, brief, today, llm, other_launches)).plan
-        else:
-            # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
-            plan = await asyncio.to_thread(build_plan, brief, today, other_launches)
+        plan = await make_plan(db, scope, launch_id, brief, today, llm, other_launches)
         async with db.session() as session:
             launches = LaunchRepository(session, scope)
             if not await store_plan(launches, launch_id, plan, slack_ids):
@@ -87,6 +83,8 @@ async def plan_launch(
             launch = await launches.get(launch_id)
             assert launch is not None
             await notification.announce_plan(OutboxRepository(session, scope), launch)
+            # After the plan's own row, so the review message threads under the posted plan.
+            await request_review(session, scope, launch)
             await AuditLog(session, scope).append(
                 actor="liftoff", action=AuditAction.LAUNCH_PLANNED, target=f"launch:{launch_id}",
                 before={"status": LaunchStatus.PLANNING},
@@ -99,6 +97,18 @@ async def plan_launch(
         await _record_failure(db, scope, launch_id, reason, alert_admins=isinstance(exc, GuardrailError))
         return PlanOutcome.FAILED
     return PlanOutcome.PLANNED
+
+
+async def make_plan(
+    db: Database, scope: Scope, launch_id: int, brief: Brief, today: date | None, llm: PlanModels | None,
+    other_launches: list[list[PlannedTask]],
+) -> Plan:
+    """The pipeline for a stored launch's brief (first plan or re-plan); raises GuardrailError like build_plan."""
+    if llm is not None:
+        # LLM providers first (usage recorded per call), then the templates; see agents/planning.py.
+        return (await plan_stored_launch(db, scope, launch_id, brief, today, llm, other_launches)).plan
+    # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
+    return await asyncio.to_thread(build_plan, brief, today, other_launches)
 
 
 def _reason(exc: Exception) -> str:

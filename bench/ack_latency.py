@@ -7,7 +7,9 @@ SLACK_LATENCY seconds, like the real network: a call the app made before acking 
 ack back and be answered before it.
 A call counts against a request when it carries that request's trigger_id, user or channel.
 
-    python bench/ack_latency.py [--requests 500] [--concurrency 20] [--jobs rq|inline]
+Then the PMs of the first launches planned click the launch surfaces' buttons (bench/ack_interactions.py).
+
+    python bench/ack_latency.py [--requests 500] [--concurrency 20] [--clicks 500] [--jobs rq|inline]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ack_interactions import prepare, run_clicks, schedule  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.standin.api import SlackStandIn  # noqa: E402
 from bot.standin.records import RecordedCall  # noqa: E402
@@ -46,6 +49,7 @@ from tests.support import (  # noqa: E402
 )
 
 SLACK_LATENCY = 0.25
+PLANNED_FOR_CLICKS = 40
 REDIS_URL = "redis://127.0.0.1:6379/8"
 
 
@@ -163,7 +167,29 @@ async def app_process(
                 stop_worker(process)
 
 
-async def run(requests: int, concurrency: int, jobs: str, database: str, worker_during_load: bool) -> None:
+async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyncio.Semaphore,
+                        users: list[dict[str, Any]], channels: list[dict[str, Any]], clicks: int,
+                        concurrency: int) -> None:
+    """The launch surfaces' buttons and modals on the launches already planned (their PMs click)."""
+    planned = [i for i, channel in enumerate(channels) if standin.messages(channel["id"])][:PLANNED_FOR_CLICKS]
+    await asyncio.sleep(SLACK_LATENCY * 8)  # the review message follows its plan
+    people = [(users[i]["id"], channels[i]["id"], f"Bench launch {i}") for i in planned]
+    targets = await prepare(slack, standin, gate, people)
+    acks, gone = await run_clicks(slack, standin, gate, schedule(targets, clicks))
+    calls = list(standin.calls)
+    everything = [ack for kind_acks in acks.values() for ack in kind_acks]
+    print(f"clicks and modal submissions on {len(planned)} planned launches, {concurrency} at a time:")
+    for kind, kind_acks in sorted(acks.items()):
+        by_trigger = {ack.trigger_id: ack for ack in kind_acks if ack.trigger_id}
+        print(line(kind, [a.elapsed_ms for a in kind_acks], calls_before_ack(calls, by_trigger)))
+    by_trigger = {ack.trigger_id: ack for ack in everything if ack.trigger_id}
+    print(line("all interactions", [a.elapsed_ms for a in everything], calls_before_ack(calls, by_trigger)))
+    if gone:
+        print(f"({len(gone)} buttons were gone from a rebuilt Home tab by their turn and were not clicked)")
+
+
+async def run(requests: int, concurrency: int, jobs: str, database: str, worker_during_load: bool,
+              clicks: int = 0) -> None:
     users = [
         {
             "id": f"UB{i:04d}",
@@ -246,6 +272,8 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                            calls_before_ack(calls, command_acks)))
                 print(line("brief submission", submit_latencies, calls_before_ack(calls, submit_acks)))
                 print(f"plans posted when measured: {len(standin.calls_to('chat.postMessage'))} of {requests}")
+                if clicks:
+                    await click_through(slack, standin, gate, users, channels, clicks, concurrency)
             finally:
                 await slack.close()
     await standin.stop()
@@ -263,10 +291,12 @@ def main() -> None:
         choices=["postgres", "sqlite"],
         default="postgres" if port_open("127.0.0.1", 5432) else "sqlite",
     )
+    parser.add_argument("--clicks", type=int, default=500,
+                        help="then this many button clicks (and the modals they open) on the planned launches")
     parser.add_argument("--worker-during-load", action="store_true",
                         help="run the RQ worker while requests arrive (on a 2-core box it competes with the app)")
     args = parser.parse_args()
-    asyncio.run(run(args.requests, args.concurrency, args.jobs, args.database, args.worker_during_load))
+    asyncio.run(run(args.requests, args.concurrency, args.jobs, args.database, args.worker_during_load, args.clicks))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class CallbackId(StrEnum):
     LAUNCH_BRIEF = "launch_brief"
+    LAUNCH_REPLAN = "launch_replan"  # the brief modal, pre-filled, for a new plan version
     TASK_BLOCK = "task_block"  # the "why is it blocked?" modal
     REVIEW_EDIT = "review_edit"  # the edit-a-flagged-task modal
 
@@ -18,6 +19,17 @@ class BriefField(StrEnum):
     TEAM = "team"
     CHANNEL = "channel"
     LAUNCH_TYPE = "launch_type"
+
+
+class ReviewEditField(StrEnum):
+    """Block ids of the edit-a-flagged-task modal (each input's action id is the same name); agents/review_edit.py
+    keys its field errors by the same names."""
+
+    TITLE = "title"
+    OWNER = "owner"
+    ESTIMATE = "estimate"
+    DUE = "due"
+    DEPENDENCIES = "dependencies"
 
 
 class ActionId(StrEnum):

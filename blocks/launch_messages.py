@@ -66,9 +66,15 @@ def _tokens(count: int) -> str:
     return f"{count / 1000:.1f}k" if count >= 1000 else str(count)
 
 
-def plan_message(health: LaunchHealth, tasks: list[Task], usage: UsageSummary | None = None) -> dict[str, Any]:
-    """The announcement posted when a plan is ready: counts, critical path, risks, next milestones."""
+def plan_message(
+    health: LaunchHealth, tasks: list[Task], usage: UsageSummary | None = None, awaiting_review: int = 0
+) -> dict[str, Any]:
+    """The announcement posted when a plan is ready: counts, critical path, risks, next milestones.
+
+    `tasks` leaves out flagged tasks still under review; `awaiting_review` says how many there are.
+    """
     launch = health.launch
+    waiting = f" (+{awaiting_review} in review)" if awaiting_review else ""
     intro = render(
         "plan_intro.md.j2",
         launch=launch,
@@ -82,7 +88,7 @@ def plan_message(health: LaunchHealth, tasks: list[Task], usage: UsageSummary | 
         _section(intro),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Tasks*\n{len(tasks)}"),
+                MarkdownTextObject(text=f"*Tasks*\n{len(tasks)}{waiting}"),
                 MarkdownTextObject(text=f"*Critical path*\n{launch.critical_path_days:g} business days"),
                 MarkdownTextObject(text=f"*Quality score*\n{round(100 * launch.quality_score)}%"),
                 MarkdownTextObject(text=f"*Target date*\n{short_date(launch.target_date)}"),
@@ -103,35 +109,6 @@ def plan_message(health: LaunchHealth, tasks: list[Task], usage: UsageSummary | 
         _health_button(launch),
     ]
     text = f"Launch plan for {launch.name}: {len(tasks)} tasks, critical path {launch.critical_path_days:g} days"
-    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
-
-
-def health_card(health: LaunchHealth) -> dict[str, Any]:
-    """A launch's health: progress by team, critical path, risks, overdue and blocked work."""
-    launch = health.launch
-    teams = "\n".join(f"• {escape(p.team)}: {p.done}/{p.total}" for p in health.by_team[:12])
-    blocks: list[Block] = [
-        HeaderBlock(text=truncate(f"{launch.name}: health", 150)),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*State*\n{STATE_LABEL[health.state]}"),
-                MarkdownTextObject(text=f"*Progress*\n{health.done} of {health.total} done ({health.percent_done}%)"),
-                MarkdownTextObject(text=f"*Target date*\n{short_date(launch.target_date)}"
-                                        f" ({health.business_days_left} business days left)"),
-                MarkdownTextObject(text=f"*Quality score*\n{round(100 * launch.quality_score)}%"),
-            ]
-        ),
-        _section("*Progress by team*\n" + (teams or "_No tasks yet._")),
-        _section(f"*Critical path* ({launch.critical_path_days:g} business days)\n"
-                 + _task_lines(health.critical_path, CRITICAL_PATH_LINES, show_slack=True)),
-        _section("*Top risks*\n" + _risks(launch)),
-    ]
-    if health.overdue:
-        blocks.append(_section(f"*Overdue* ({len(health.overdue)})\n" + _task_lines(health.overdue, 5)))
-    if health.blocked:
-        blocks.append(_section(f"*Blocked* ({len(health.blocked)})\n" + _task_lines(health.blocked, 5)))
-    blocks.append(_section("*Next milestones*\n" + (_task_lines(health.next_milestones, 3) or "_None scheduled._")))
-    text = f"{launch.name}: {health.done} of {health.total} tasks done, {STATE_LABEL[health.state]}"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 

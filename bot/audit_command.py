@@ -22,6 +22,7 @@ async def verify(settings: Settings, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     db = Database(settings.database_url)
     try:
+        await db.audit.flush()
         async with db.reader() as session:
             result = await AuditChain(session).verify()
     finally:
@@ -37,6 +38,7 @@ async def export(settings: Settings, since: datetime, out: TextIO | None = None)
     out = out or sys.stdout
     db = Database(settings.database_url)
     try:
+        await db.audit.flush()
         async with db.reader() as session:
             async for entry in AuditChain(session).export(since):
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
@@ -51,7 +53,7 @@ async def purge(settings: Settings, out: TextIO | None = None, *, now: datetime 
     db = Database(settings.database_url)
     try:
         async with db.session() as session:
-            removed = await AuditChain(session).purge_before(cutoff)
+            removed = await AuditChain(session).purge_expired(cutoff, actor="cli")
     finally:
         await db.dispose()
     print(f"removed {removed} entries older than {cutoff.date().isoformat()}", file=out)

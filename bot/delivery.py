@@ -16,14 +16,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.health import launch_health
-from blocks import alerts, launch_messages
+from agents.review_items import review_page
+from blocks import alerts, launch_messages, review_messages, task_blocks
+from bot import replan_delivery
 from storage.db import Database
 from storage.enums import Destination, OutboxKind, OutboxStatus
 from storage.launches import LaunchRepository
 from storage.llm_usage import LlmUsageRepository
 from storage.models import Outbox, utcnow
 from storage.outbox import OutboxRepository
+from storage.reviews import ReviewRepository
 from storage.scope import Scope
+from storage.task_updates import TaskUpdateRepository
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +60,18 @@ async def deliver(db: Database, client: AsyncWebClient, scope: Scope, outbox_id:
             return False
         message = await render(session, scope, row)
         key, payload, attempts = row.idempotency_key, dict(row.payload), row.attempts + 1
+        kind = row.kind
+        if kind == OutboxKind.REVIEW_REQUEST:
+            payload |= await review_thread(session, scope, payload)
     if message is None:
         await _finish(db, scope, outbox_id, error="nothing to send: the launch is gone")
         return False
     try:
         channel = await _open_channel(client, payload["channel"])
-        ts = await _already_posted(client, channel, key) if recovering else None
+        thread_ts = payload.get("thread_ts")
+        ts = await _already_posted(client, channel, key, thread_ts) if recovering else None
         if ts is None:
-            ts = await _post(client, channel, key, message)
+            ts = await _post(client, channel, key, message, thread_ts=thread_ts)
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         if error in CHANNEL_ERRORS and payload.get("pm") and payload["channel"] != payload["pm"]:
@@ -77,8 +85,29 @@ async def deliver(db: Database, client: AsyncWebClient, scope: Scope, outbox_id:
             log.warning("slack outbox row %s failed: %s", outbox_id, error)
             await _finish(db, scope, outbox_id, error=error, give_up=attempts >= MAX_ATTEMPTS)
             return False
+    await _remember_message(db, scope, kind, int(payload["launch_id"]), channel, ts)
     await _finish(db, scope, outbox_id, external_id=f"{channel}:{ts}")
     return True
+
+
+async def review_thread(session: AsyncSession, scope: Scope, payload: dict[str, Any]) -> dict[str, Any]:
+    """Where a review message goes in "thread" mode: under the posted plan, once the plan is posted."""
+    launch = await LaunchRepository(session, scope).get(int(payload["launch_id"]))
+    if not payload.get("thread") or launch is None or not (launch.plan_channel_id and launch.plan_ts):
+        return {}
+    return {"channel": launch.plan_channel_id, "thread_ts": launch.plan_ts}
+
+
+async def _remember_message(db: Database, scope: Scope, kind: str, launch_id: int, channel: str, ts: str) -> None:
+    """Keep where the plan and the review message are: later posts thread under the plan, reviews update in place."""
+    if kind not in (OutboxKind.LAUNCH_PLAN, OutboxKind.REVIEW_REQUEST):
+        return
+    async with db.session() as session:
+        reviews = ReviewRepository(session, scope)
+        if kind == OutboxKind.LAUNCH_PLAN:
+            await reviews.record_plan_message(launch_id, channel, ts)
+        else:
+            await reviews.record_review_message(launch_id, channel, ts)
 
 
 async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, Any] | None:
@@ -88,13 +117,22 @@ async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, 
     if launch is None:
         return None
     if row.kind == OutboxKind.LAUNCH_PLAN:
-        tasks = await launches.tasks(launch.id)
+        # Flagged tasks are announced only once their review is decided.
+        tasks = await launches.syncable_tasks(launch.id)
+        awaiting = await launches.task_count(launch.id) - len(tasks)
         usage = await LlmUsageRepository(session, scope).summary(launch.id)
-        return launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks, usage)
+        return launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks, usage, awaiting)
+    if row.kind == OutboxKind.REVIEW_REQUEST:
+        return review_messages.review_message(await review_page(session, scope, launch))
     if row.kind == OutboxKind.LAUNCH_FAILED:
         return launch_messages.planning_failed(launch, str(row.payload.get("reason", "")))
     if row.kind == OutboxKind.GUARDRAIL_ALERT:
         return alerts.guardrail_alert(launch, str(row.payload.get("reason", "")))
+    if row.kind == OutboxKind.CRITICAL_BLOCKED:
+        task = await TaskUpdateRepository(session, scope).task(int(row.payload["task_id"]))
+        return task_blocks.critical_blocked_alert(launch, task) if task is not None else None
+    if row.kind in replan_delivery.KINDS:
+        return await replan_delivery.render_followup(session, scope, row, launch)
     raise ValueError(f"unknown slack outbox kind {row.kind!r}")
 
 
@@ -106,8 +144,12 @@ async def _open_channel(client: AsyncWebClient, target: str) -> str:
     return target
 
 
-async def _post(client: AsyncWebClient, channel: str, key: str, message: dict[str, Any]) -> str:
+async def _post(
+    client: AsyncWebClient, channel: str, key: str, message: dict[str, Any], *, thread_ts: str | None = None
+) -> str:
     metadata = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": key}}
+    if thread_ts:
+        message = {**message, "thread_ts": thread_ts}
     try:
         response = await client.chat_postMessage(channel=channel, metadata=metadata, **message)
     except SlackApiError as exc:
@@ -119,12 +161,17 @@ async def _post(client: AsyncWebClient, channel: str, key: str, message: dict[st
     return str(response["ts"])
 
 
-async def _already_posted(client: AsyncWebClient, channel: str, key: str) -> str | None:
-    """The ts of a message an earlier, interrupted run already posted for this key."""
+async def _already_posted(client: AsyncWebClient, channel: str, key: str, thread_ts: str | None = None) -> str | None:
+    """The ts of a message an earlier, interrupted run already posted for this key (in the thread, if one)."""
     oldest = (utcnow() - timedelta(days=1)).timestamp()
-    response = await client.conversations_history(
-        channel=channel, include_all_metadata=True, oldest=str(oldest), limit=200
-    )
+    if thread_ts:
+        response = await client.conversations_replies(
+            channel=channel, ts=thread_ts, include_all_metadata=True, oldest=str(oldest), limit=200
+        )
+    else:
+        response = await client.conversations_history(
+            channel=channel, include_all_metadata=True, oldest=str(oldest), limit=200
+        )
     for message in response.get("messages", []):
         metadata = message.get("metadata") or {}
         if metadata.get("event_type") == METADATA_EVENT_TYPE and metadata.get("event_payload", {}).get("key") == key:

@@ -87,7 +87,12 @@ async def run_demo(brief_path: str | None = None) -> int:
             await liftoff.services.jobs.drain()  # type: ignore[attr-defined]
             await standin.wait_for(lambda: bool(standin.messages(channel["id"])), what="the plan message")
             print(_banner(f"Liftoff posts the plan in #{channel['name']}"))
-            print(render_blocks(standin.messages(channel["id"])[-1].get("blocks", []), names=names))
+            posted = standin.messages(channel["id"])
+            plan = next(m for m in posted if m.get("thread_ts") in (None, m["ts"]))
+            print(render_blocks(plan.get("blocks", []), names=names))
+            for reply in (m for m in posted if m.get("thread_ts") == plan["ts"] and m["ts"] != plan["ts"]):
+                print(_banner("…and, in the plan's thread, asks the PM to review the flagged tasks"))
+                print(render_blocks(reply.get("blocks", []), names=names))
 
             print(_banner(f"{names.get(pm, pm)} types /launch status {brief.name}"))
             before = len(standin.ephemerals(pm))

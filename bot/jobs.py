@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 
 class JobName(StrEnum):
     PLAN_LAUNCH = "plan_launch"
+    REPLAN_LAUNCH = "replan_launch"
     DRAIN_SLACK_OUTBOX = "drain_slack_outbox"
     OKR_REPORT = "okr_report"
+    AUDIT_PURGE = "audit_purge"
 
 
 JobArg = str | int
@@ -34,12 +36,14 @@ JobFunction = Callable[..., Awaitable[None]]
 
 def job_table() -> dict[JobName, JobFunction]:
     """Job name -> coroutine(services, *ids). Imported lazily: the table pulls in the whole pipeline."""
-    from bot import job_functions
+    from bot import job_functions, retention
 
     return {
         JobName.PLAN_LAUNCH: job_functions.plan_launch,
+        JobName.REPLAN_LAUNCH: job_functions.replan_launch,
         JobName.DRAIN_SLACK_OUTBOX: job_functions.drain_slack_outbox,
         JobName.OKR_REPORT: job_functions.okr_report,
+        JobName.AUDIT_PURGE: retention.purge_audit,
     }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
 
 from agents.guardrail import warm_up
+from bot.retention import RetentionSchedule
 from bot.server import RunningServer, build_web_app, start_server
 from bot.services import Services
 from bot.settings import Settings
@@ -23,12 +24,16 @@ class RunningLiftoff:
     services: Services
     bolt: AsyncApp
     server: RunningServer
+    # Audit retention: today's purge is asked for once a day by the serving process.
+    retention: RetentionSchedule | None = field(default=None)
 
     @property
     def url(self) -> str:
         return self.server.url
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         await self.server.stop()
         await self.services.db.dispose()
 
@@ -49,4 +54,6 @@ async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: in
     else:
         log.info("multi-workspace mode: install Liftoff into a workspace at /slack/install")
     server = await start_server(build_web_app(bolt, services), host, port)
-    return RunningLiftoff(services=services, bolt=bolt, server=server)
+    retention = RetentionSchedule(services)
+    retention.start()
+    return RunningLiftoff(services=services, bolt=bolt, server=server, retention=retention)

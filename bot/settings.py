@@ -129,6 +129,11 @@ class Settings:
             self._check_multi_workspace()
         elif bool(self.slack_bot_token) != bool(self.slack_signing_secret):
             raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set together")
+        if self.slack_app_token and self.multi_workspace:
+            raise SettingsError(
+                "SLACK_APP_TOKEN (Socket Mode) serves one workspace with SLACK_BOT_TOKEN; multi-workspace mode"
+                " (SLACK_CLIENT_ID) is served over HTTP: unset SLACK_APP_TOKEN or SLACK_CLIENT_ID/SECRET"
+            )
         if self.slack_app_token and not self.slack_bot_token:
             raise SettingsError("SLACK_APP_TOKEN (Socket Mode) also needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
         if urlparse(self.slack_api_url).scheme not in ("http", "https"):

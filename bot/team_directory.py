@@ -1,4 +1,7 @@
-"""Fills in a launch team's names and roles from Slack profiles (users.info), once per member."""
+"""Fills in a launch team's names and roles from Slack profiles (users.info), once per member.
+
+A Slack owner or admin becomes a Liftoff Admin here; that promotion is audited in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
+from agents.access import AuditAction, role_from_profile
 from agents.roles import role_from_title
+from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import Role
 from storage.models import LaunchMember
@@ -44,6 +49,7 @@ async def resolve_team(db: Database, client: AsyncWebClient, workspace_id: str, 
         return
     async with db.session() as session:
         people = WorkspaceRepository(session, scope)
+        audit = AuditLog(session, scope)
         await people.ensure()
         for member_id, user in profiles.items():
             member = await session.get(LaunchMember, member_id)
@@ -56,5 +62,9 @@ async def resolve_team(db: Database, client: AsyncWebClient, workspace_id: str, 
             person.name = member.name
             person.tz = user.get("tz") or person.tz
             person.email = profile.get("email") or person.email
-            if user.get("is_admin") or user.get("is_owner"):
+            if role_from_profile(user) == Role.ADMIN and person.role != Role.ADMIN:
+                before = person.role
                 person.role = Role.ADMIN
+                await audit.append(actor="slack", action=AuditAction.ROLE_RESOLVED, target=f"user:{person.slack_id}",
+                                   before={"role": before}, after={"role": Role.ADMIN},
+                                   note=f"Slack workspace owner or admin, seen in launch {launch_id}'s team")

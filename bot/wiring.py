@@ -14,6 +14,7 @@ from bot.llm_setup import build_plan_models
 from bot.request_guard import process_events_once
 from bot.services import SERVICES_KEY, Services, SlackClients, build_web_client
 from bot.settings import Settings
+from bot.team_guard import refuse_other_teams
 from handlers import register_all
 from storage.db import Database
 
@@ -48,6 +49,8 @@ def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer | None]:
         authorizer = BotTokenAuthorizer(services.slack.default_client)
         app = AsyncApp(
             signing_secret=settings.slack_signing_secret,
+            # One token serves one workspace: a signed request from any other team is refused before authorize.
+            before_authorize=refuse_other_teams(authorizer),
             authorize=authorizer.as_bolt_authorize(),
             client=client,
             logger=logging.getLogger("liftoff.slack"),

@@ -2,9 +2,23 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import brief_submission, errors, home, launch_actions, launch_command, okr_command, uninstall
+from handlers import (
+    brief_submission,
+    errors,
+    home,
+    launch_actions,
+    launch_command,
+    launch_status,
+    okr_command,
+    replan,
+    review_actions,
+    task_actions,
+    uninstall,
+)
 
 
 def register_all(app: AsyncApp) -> None:
     for module in (errors, launch_command, brief_submission, launch_actions, home, okr_command, uninstall):
+        module.register(app)
+    for module in (launch_status, task_actions, replan, review_actions):
         module.register(app)

@@ -1,4 +1,4 @@
-"""`/launch admin grant|revoke @person`: admins give or take the PM role."""
+"""`/launch admin grant|revoke @person`: admins give or take the PM role; `/launch admin review thread|dm`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from agents.access import change_pm_role
 from agents.policy import Action, Actor, decide
 from bot.services import services_of
 from handlers.access import profile_lookup, refuse
+from handlers.review_actions import run_review_setting
 
-USAGE = "Usage: `/launch admin grant @person` or `/launch admin revoke @person`."
+USAGE = ("Usage: `/launch admin grant @person`, `/launch admin revoke @person` or "
+         "`/launch admin review thread|dm` (where review messages go).")
 # An escaped mention (<@U123|name>) or a bare member id.
 MENTION = re.compile(r"^(?:<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,20}))$")
 
@@ -31,6 +33,10 @@ def parse_admin(argument: str) -> tuple[bool, str] | str:
 async def run_admin(
     context: AsyncBoltContext, actor: Actor, argument: str, client: AsyncWebClient, respond: AsyncRespond
 ) -> None:
+    setting, _, value = argument.strip().partition(" ")
+    if setting.lower() == "review":
+        await run_review_setting(context, actor, value, respond)
+        return
     decision = decide(actor, Action.ROLE_GRANT)
     if not decision.allowed:
         await refuse(context, respond, actor, Action.ROLE_GRANT, "role:pm", decision)

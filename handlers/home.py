@@ -1,44 +1,141 @@
-"""The App Home tab, rebuilt each time a person opens it."""
+"""The App Home tab, rebuilt each time a person opens it, after a change that touches them, and from its buttons.
+
+views.publish carries the hash of the person's last published Home, so an older build never overwrites a newer
+one; on a hash_conflict the Home is read and built again, once, and published over whatever is there.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.okr_lists import my_key_results
-from agents.policy import Action, decide
+from agents.access import change_pm_role
+from agents.home import load_home
+from agents.policy import Action, Actor, decide
 from blocks.home import home_view
-from blocks.okr_home import my_okrs_blocks
+from blocks.ids import ActionId
 from bot.services import services_of
-from handlers.access import current_actor, refuse
-from storage.launches import PersonalRepository
-from storage.okrs import OkrRepository
+from handlers.access import current_actor, profile_lookup, refuse
+from storage.home import HomePages, HomeRepository, parse_page
 from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+
+MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # a Slack member id, as a users_select or Revoke button sends it
+STALE_BUTTON = "That button is out of date; here is your Home as it is now."
 
 
 async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     if event.get("tab") != "home":
         return
-    await publish_home(context, client, event["user"])
+    view = event.get("view") or {}
+    await publish_home(context, client, event["user"], view_hash=view.get("hash"))
 
 
-async def publish_home(context: AsyncBoltContext, client: AsyncWebClient, user_id: str) -> None:
-    """Rebuild and publish one person's Home tab; called on app_home_opened and after a change that touches them."""
-    actor = await current_actor(context, user_id, client)
+async def publish_home(
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    user_id: str,
+    *,
+    pages: HomePages | None = None,
+    notice: str | None = None,
+    view_hash: str | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """Rebuild and publish one person's Home tab; called on app_home_opened and after a change that touches them.
+
+    `pages` says which page of each section to show (the first by default); `notice` tells the person the outcome
+    of their last click; `view_hash` is the hash of the Home they are looking at, when the caller has it.
+    """
+    actor = actor or await current_actor(context, user_id, client)
     decision = decide(actor, Action.HOME_VIEW)
     if not decision.allowed:
         await refuse(context, None, actor, Action.HOME_VIEW, "home", decision)
         return
-    async with services_of(context).db.reader() as session:
-        mine = PersonalRepository(session, Scope(context["team_id"], user_id))
-        launches, tasks = await mine.launches(), await mine.open_tasks()
-        period, key_results = await my_key_results(OkrRepository(session, mine.scope), user_id, date.today())
-    view = home_view(launches, tasks, my_okrs_blocks(key_results, period))
-    await client.views_publish(user_id=user_id, view=view)
+    db = services_of(context).db
+    scope = Scope(actor.workspace_id, user_id)
+    pages = pages or HomePages()
+    for attempt in range(2):
+        today = date.today()
+        async with db.reader() as session:
+            content = await load_home(session, actor, pages, today)
+            if attempt == 0 and view_hash is None:
+                view_hash = await HomeRepository(session, scope).last_hash()
+        view = home_view(content, pages, today, notice)
+        try:
+            response = await client.views_publish(user_id=user_id, view=view, hash=view_hash if attempt == 0 else None)
+        except SlackApiError as error:
+            if attempt == 0 and error.response.get("error") == "hash_conflict":
+                log.info("home of %s changed meanwhile; building it again", user_id)
+                continue
+            raise
+        async with db.session() as session:
+            await HomeRepository(session, scope).remember_hash((response.get("view") or {}).get("hash"))
+        return
+
+
+def _viewed(body: dict[str, Any]) -> tuple[HomePages, str | None]:
+    """The pages and hash of the Home the click came from."""
+    view = body.get("view") or {}
+    return HomePages.decode(view.get("private_metadata")), view.get("hash")
+
+
+async def on_more(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                  context: AsyncBoltContext) -> None:
+    """A "Show more" button: the same Home with that section turned to the page the button names."""
+    await ack()
+    pages, view_hash = _viewed(body)
+    turned = parse_page(str(action.get("value", "")))
+    notice = None
+    if turned is None:
+        notice = STALE_BUTTON
+    else:
+        pages = pages.turned(*turned)
+    await publish_home(context, client, body["user"]["id"], pages=pages, notice=notice, view_hash=view_hash)
+
+
+async def on_grant_pm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                      context: AsyncBoltContext) -> None:
+    await ack()
+    await _change_role(body, str(action.get("selected_user") or ""), client, context, grant=True)
+
+
+async def on_revoke_pm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+                       context: AsyncBoltContext) -> None:
+    await ack()
+    await _change_role(body, str(action.get("value") or ""), client, context, grant=False)
+
+
+async def _change_role(body: dict[str, Any], user_id: str, client: AsyncWebClient, context: AsyncBoltContext, *,
+                       grant: bool) -> None:
+    """Grant or revoke PM from the Home (what `/launch admin grant|revoke` does), then show both people the result."""
+    actor = await current_actor(context, body["user"]["id"], client)
+    pages, view_hash = _viewed(body)
+    decision = decide(actor, Action.ROLE_GRANT)
+    if not decision.allowed:
+        await refuse(context, None, actor, Action.ROLE_GRANT, "role:pm", decision)
+        await publish_home(context, client, actor.user_id, pages=pages, notice=f":no_entry: {decision.reason}",
+                           view_hash=view_hash, actor=actor)
+        return
+    if not MEMBER_ID.fullmatch(user_id):
+        await publish_home(context, client, actor.user_id, pages=pages, notice="Pick a person first.",
+                           view_hash=view_hash, actor=actor)
+        return
+    change = await change_pm_role(services_of(context).db, actor, user_id, grant=grant, lookup=profile_lookup(client))
+    await publish_home(context, client, actor.user_id, pages=pages, notice=change.message, view_hash=view_hash,
+                       actor=actor)
+    if change.changed and user_id != actor.user_id:
+        await publish_home(context, client, user_id)
 
 
 def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(on_home_opened)
+    app.action(ActionId.HOME_MORE)(on_more)
+    app.action(ActionId.ROLE_GRANT_PM)(on_grant_pm)
+    app.action(ActionId.ROLE_REVOKE_PM)(on_revoke_pm)

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.okr_audit import OkrAuditAction, objective_target, record_refusal
 from agents.okr_objectives import NotAllowed, decide
 from agents.policy.okrs import can_decide_approval, can_see_objective
 from blocks import okr_messages
@@ -15,13 +16,22 @@ from blocks.okr_ids import OkrAction
 from blocks.okr_modals import comment_modal, return_modal, update_modal
 from bot.services import services_of
 from handlers.okr_views import send_dm
-from storage.okrs import OkrRepository
+from storage.okr_models import Objective
+from storage.okrs import OkrRepository, row_id
 from storage.scope import Scope
 
 
 def _id(action: dict[str, Any]) -> int | None:
-    value = str(action.get("value", ""))
-    return int(value) if value.isdigit() else None
+    return row_id(action.get("value"))
+
+
+async def _refused(context: AsyncBoltContext, user_id: str, objective: Objective, attempted: str,
+                   reason: str) -> None:
+    """Write the refusal to the audit log (the caller tells the person)."""
+    async with services_of(context).db.session() as session:
+        repo = OkrRepository(session, Scope(context["team_id"], user_id))
+        await record_refusal(repo, actor=user_id, attempted=attempted, target=objective_target(objective),
+                             reason=reason)
 
 
 async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
@@ -55,8 +65,11 @@ async def on_return_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[st
         parent = await repo.objective(objective.parent_id) if objective and objective.parent_id else None
         allowed = objective is not None and can_decide_approval(user_id, await repo.role_of(user_id), parent)
     if objective is None or not allowed:
+        reason = "Only the parent objective's owner or an Admin can return this objective."
+        if objective is not None:
+            await _refused(context, user_id, objective, OkrAuditAction.OBJECTIVE_RETURNED, reason)
         await respond(response_type="ephemeral", replace_original=False,
-                      text="Only the parent objective's owner or an Admin can return this objective.")
+                      text=reason if objective is not None else "That objective no longer exists.")
         return
     container = body.get("container") or {}
     await client.views_open(trigger_id=body["trigger_id"], view=return_modal(
@@ -72,18 +85,27 @@ async def on_comment_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[s
         objective = await repo.objective(_id(action) or 0)
         visible = objective is not None and can_see_objective(user_id, await repo.role_of(user_id), objective)
     if objective is None or not visible:
+        if objective is not None:
+            await _refused(context, user_id, objective, OkrAuditAction.COMMENTED, "cannot see the objective")
         await respond(response_type="ephemeral", replace_original=False, text="That objective is not available.")
         return
     await client.views_open(trigger_id=body["trigger_id"], view=comment_modal(objective))
 
 
 async def on_check_in_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                              context: AsyncBoltContext) -> None:
+                              respond: AsyncRespond, context: AsyncBoltContext) -> None:
     await ack()
     user_id = body["user"]["id"]
     async with services_of(context).db.reader() as session:
         kr = await OkrRepository(session, Scope(context["team_id"], user_id)).key_result(_id(action) or 0)
-    await client.views_open(trigger_id=body["trigger_id"], view=update_modal([kr] if kr else []))
+    if kr is None:
+        text = "That key result no longer exists. `/okr update` lists yours."
+        if body.get("response_url"):
+            await respond(response_type="ephemeral", replace_original=False, text=text)
+        else:  # a Home tab button has no response_url: say it in the app's DM
+            await client.chat_postMessage(channel=user_id, text=text)
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=update_modal([kr]))
 
 
 def register(app: AsyncApp) -> None:

@@ -16,7 +16,7 @@ from blocks import okr_messages
 from blocks.okr_modals import new_objective_modal, update_modal
 from bot.jobs import JobName
 from bot.services import services_of
-from storage.okrs import OkrRepository
+from storage.okrs import OkrRepository, without_nul
 from storage.scope import Scope
 
 
@@ -31,7 +31,8 @@ class OkrSubcommand(StrEnum):
 
 
 def split_subcommand(text: str) -> tuple[OkrSubcommand, str]:
-    word, _, rest = (text or "").strip().partition(" ")
+    # NUL cannot be stored in (or compared with) PostgreSQL text and is never meant.
+    word, _, rest = without_nul(text or "").strip().partition(" ")
     try:
         return OkrSubcommand(word.lower()), rest.strip()
     except ValueError:

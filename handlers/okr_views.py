@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,7 @@ from blocks import okr_messages
 from blocks.okr_ids import UPDATE_VALUE_PREFIX, OkrCallback, OkrField
 from blocks.rich_text import rich_text_to_markdown
 from bot.services import services_of
-from storage.okrs import OkrRepository
+from storage.okrs import OkrRepository, row_id, without_nul
 from storage.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,31 @@ async def send_dm(client: AsyncWebClient, user_id: str, message: dict[str, Any])
     await client.chat_postMessage(channel=channel, **message)
 
 
-def _value(values: dict[str, Any], field: str) -> Any:
-    element = values.get(field, {}).get(field, {})
+def _value(values: dict[str, Any], field: str) -> str | None:
+    """A field's text (None for an unpicked select); whatever a forged payload holds comes back as plain text."""
+    block = values.get(field)
+    element = block.get(field) if isinstance(block, dict) else None
+    if not isinstance(element, dict):
+        return ""
     if "selected_option" in element:
-        return (element.get("selected_option") or {}).get("value")
+        option = element.get("selected_option")
+        picked = option.get("value") if isinstance(option, dict) else None
+        return None if picked is None else without_nul(str(picked))
     if "rich_text_value" in element:
-        return rich_text_to_markdown(element.get("rich_text_value"))
-    return element.get("value") or ""
+        try:
+            return without_nul(rich_text_to_markdown(element.get("rich_text_value")))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return ""
+    return without_nul(str(element.get("value") or ""))
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The modal's private_metadata as a dict ({} when missing or not ours)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def read_objective_form(values: dict[str, Any]) -> ObjectiveForm:
@@ -88,25 +107,38 @@ async def on_update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], c
     for block_id, entry in values.items():
         if not block_id.startswith(UPDATE_VALUE_PREFIX):
             continue
-        raw = (entry.get(block_id, {}).get("value") or "").strip()
+        element = entry.get(block_id) if isinstance(entry, dict) else None
+        raw = str((element or {}).get("value") or "").strip() if isinstance(element, dict) else ""
         if not raw:
             continue
+        kr_id = row_id(block_id.removeprefix(UPDATE_VALUE_PREFIX))
         try:
-            updates[int(block_id.removeprefix(UPDATE_VALUE_PREFIX))] = float(raw.replace(",", "").rstrip("%"))
+            value = float(raw.replace(",", "").rstrip("%"))
         except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
             errors[block_id] = "Enter a number, e.g. 42 or 99.5."
+        elif kr_id is None:
+            errors[block_id] = "That key result no longer exists; close this and run `/okr update` again."
+        else:
+            updates[kr_id] = value
+    if not updates and not errors:
+        first = next((b for b in values if b.startswith(UPDATE_VALUE_PREFIX)), None)
+        if first is not None:
+            errors[first] = "Enter a new value for at least one key result."
     if errors:
         await ack(response_action="errors", errors=errors)
         return
     await ack()
     user_id = body["user"]["id"]
-    note = _value(values, OkrField.NOTE)
+    note = _value(values, OkrField.NOTE) or ""
     lines = []
     async with services_of(context).db.session() as session:
         repo = OkrRepository(session, Scope(context["team_id"], user_id))
         for kr_id, value in updates.items():
             kr = await repo.key_result(kr_id)
             if kr is None:
+                lines.append("A key result in that form no longer exists; nothing was saved for it.")
                 continue
             try:
                 result = await check_in_as(repo, user_id, kr, value=value, day=date.today(), note=note)
@@ -122,8 +154,8 @@ async def on_update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], c
 async def on_comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
                      context: AsyncBoltContext) -> None:
     user_id = body["user"]["id"]
-    text = _value(view["state"]["values"], OkrField.COMMENT)
-    objective_id = int(json.loads(view.get("private_metadata") or "{}").get("objective_id", 0))
+    text = _value(view["state"]["values"], OkrField.COMMENT) or ""
+    objective_id = row_id(_metadata(view).get("objective_id")) or 0
     async with services_of(context).db.session() as session:
         repo = OkrRepository(session, Scope(context["team_id"], user_id))
         objective = await repo.objective(objective_id)
@@ -145,11 +177,11 @@ async def on_comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], 
 async def on_return(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
                     context: AsyncBoltContext) -> None:
     user_id = body["user"]["id"]
-    reason = _value(view["state"]["values"], OkrField.REASON)
-    meta = json.loads(view.get("private_metadata") or "{}")
+    reason = _value(view["state"]["values"], OkrField.REASON) or ""
+    meta = _metadata(view)
     async with services_of(context).db.session() as session:
         repo = OkrRepository(session, Scope(context["team_id"], user_id))
-        objective = await repo.objective(int(meta.get("objective_id", 0)))
+        objective = await repo.objective(row_id(meta.get("objective_id")) or 0)
         if objective is None:
             await ack(response_action="errors", errors={OkrField.REASON: "That objective no longer exists."})
             return
@@ -169,7 +201,7 @@ async def on_return(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], c
 async def on_parent_options(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """Search objectives by key or title as the person types; only what they may see."""
     user_id = body["user"]["id"]
-    typed = str(body.get("value") or "")[:100]
+    typed = without_nul(str(body.get("value") or ""))[:100]
     async with services_of(context).db.reader() as session:
         repo = OkrRepository(session, Scope(context["team_id"], user_id))
         role = await repo.role_of(user_id)

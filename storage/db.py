@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from storage.audit import UNSEALED, AuditSealer
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; the busy timeout covers other processes' writers.
@@ -35,7 +37,9 @@ def _begin_immediate(connection: Any) -> None:
 def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     """An engine for `url`. On SQLite the writer engine holds one connection that begins immediately."""
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # Enough connections that 20 concurrent requests (two sessions each) reuse them instead of
+        # opening overflow connections that are closed again on return.
+        return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
     if is_in_memory(url):
         # One shared connection is the whole database; readers and the writer must use it.
         engine = create_async_engine(url, poolclass=StaticPool)
@@ -64,6 +68,7 @@ class Database:
         self._read_engine = create_engine(url, writer=False) if separate_reader else self.engine
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readers = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        self.audit = AuditSealer(self._sessions)
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +79,11 @@ class Database:
         """A session whose transaction commits when the block ends and rolls back on error."""
         async with self._sessions() as session, session.begin():
             yield session
+        if session.info.pop(UNSEALED, False):
+            if self._read_engine is self.engine and self.is_sqlite:
+                await self.audit.flush()  # one shared in-memory connection: no second transaction beside it
+            else:
+                self.audit.request()  # chain the audit entries it committed, off this caller's path
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
@@ -82,6 +92,7 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        await self.audit.close()
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()

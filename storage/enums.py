@@ -50,6 +50,11 @@ class OutboxKind(StrEnum):
     LAUNCH_PLAN = "launch_plan"
     LAUNCH_FAILED = "launch_failed"
     GUARDRAIL_ALERT = "guardrail_alert"
+    PLAN_DIFF = "plan_diff"  # what a re-plan changed, in the launch thread
+    REPLAN_FAILED = "replan_failed"  # a re-plan that could not be made, to the PM
+    LAUNCH_RETRO = "launch_retro"  # the post-launch retro, in the launch channel
+    REVIEW_REQUEST = "review_request"  # the one review message of a plan version's flagged tasks, to the PM
+    CRITICAL_BLOCKED = "critical_blocked"  # a blocked task on the critical path, to the launch's PM
 
 
 class Destination(StrEnum):

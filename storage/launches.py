@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.enums import LaunchStatus, TaskStatus
+from storage.enums import LaunchStatus, ReviewState, TaskStatus
 from storage.models import Dependency, Launch, LaunchMember, Task, utcnow
 from storage.scope import Scope
 
@@ -118,6 +118,20 @@ class LaunchRepository:
             await self.session.scalars(
                 select(Task)
                 .where(Task.workspace_id == self.scope.workspace_id, Task.launch_id == launch_id)
+                .order_by(Task.position)
+            )
+        )
+
+    async def syncable_tasks(self, launch_id: int) -> list[Task]:
+        """The tasks that may be announced or synced outward: all but those whose review is still open."""
+        return list(
+            await self.session.scalars(
+                select(Task)
+                .where(
+                    Task.workspace_id == self.scope.workspace_id,
+                    Task.launch_id == launch_id,
+                    or_(Task.review_state.is_(None), Task.review_state != ReviewState.OPEN),
+                )
                 .order_by(Task.position)
             )
         )

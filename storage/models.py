@@ -75,6 +75,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     tz: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(320))
+    # The hash Slack returned for this person's last published Home view: the next views.publish passes it.
+    home_hash: Mapped[str | None] = mapped_column(String(100))
 
 
 class Launch(Base):
@@ -184,6 +186,8 @@ class TaskReview(Base):
     launch_id: Mapped[int] = mapped_column(ForeignKey("launches.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     task_key: Mapped[str] = mapped_column(String(32))
+    # Not a foreign key: a reject deletes the task, and a repeated click must still find its decision.
+    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
     task_title: Mapped[str] = mapped_column(String(300))
     decision: Mapped[str] = mapped_column(String(16))  # a ReviewState other than OPEN
     decided_by: Mapped[str] = mapped_column(String(32))

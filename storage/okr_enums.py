@@ -50,3 +50,18 @@ class ProgressSource(StrEnum):
 
 
 LIFTOFF_AUTHOR = "Liftoff"
+
+
+class OkrAuditAction(StrEnum):
+    """What the audit log calls each OKR change (agents/okr_audit.py appends them)."""
+
+    OBJECTIVE_SUBMITTED = "okr.objective_submitted"
+    OBJECTIVE_APPROVED = "okr.objective_approved"
+    OBJECTIVE_RETURNED = "okr.objective_returned"
+    CHECKED_IN = "okr.checked_in"
+    COMMENTED = "okr.commented"
+    IMPORTED = "okr.imported"
+    ROLE_SET = "okr.role_set"
+    SETTINGS_CHANGED = "okr.settings_changed"
+    # The action agents.access.record_denial writes too, so one query finds every refusal.
+    DENIED = "access.denied"

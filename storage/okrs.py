@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import AuditLog
 from storage.enums import Role
 from storage.models import User
-from storage.okr_enums import ApprovalState
+from storage.okr_enums import ApprovalState, OkrAuditAction
 from storage.okr_models import (
     CheckIn,
     KeyResult,
@@ -27,6 +28,27 @@ from storage.okr_models import (
 )
 from storage.scope import Scope
 from storage.workspaces import insert_ignoring_duplicates
+
+# Ids in payloads are text; anything past a 32-bit integer cannot be a row (and PostgreSQL would refuse it).
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(value: object) -> int | None:
+    """An id from a payload (button value, select option, block id): ASCII digits within range, else None."""
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL, and no person means one: drop it before text reaches a query."""
+    return text.replace("\x00", "")
+
+
+def _in_range(number: int | None) -> bool:
+    return number is not None and 0 < number <= MAX_ROW_ID
 
 
 def like_pattern(text: str) -> str:
@@ -104,12 +126,16 @@ class OkrRepository:
         ))
 
     async def period(self, period_id: int) -> OkrPeriod | None:
+        if not _in_range(period_id):
+            return None
         period = await self.session.get(OkrPeriod, period_id)
         return period if period is not None and period.workspace_id == self.ws else None
 
     # --- objectives -------------------------------------------------------------------------------
 
     async def objective(self, objective_id: int) -> Objective | None:
+        if not _in_range(objective_id):
+            return None
         objective = await self.session.get(Objective, objective_id)
         return objective if objective is not None and objective.workspace_id == self.ws else None
 
@@ -172,6 +198,33 @@ class OkrRepository:
                                      decision=state, reason=reason))
         await self.session.flush()
 
+    async def decide_submitted(self, objective: Objective, state: ApprovalState, actor: str, reason: str = "") -> bool:
+        """Approve or return `objective` only while it is still submitted; False when another decision came first.
+
+        The condition sits in the UPDATE itself, so of two people deciding at once exactly one changes the row
+        (PostgreSQL re-checks it after the first commits; SQLite has one writer). `objective` is reloaded either way.
+        """
+        result = await self.session.execute(
+            update(Objective)
+            .where(Objective.workspace_id == self.ws, Objective.id == objective.id,
+                   Objective.approval == ApprovalState.SUBMITTED)
+            .values(approval=state, return_reason=reason or None)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(objective)
+        if result.rowcount != 1:
+            return False
+        self.session.add(OkrDecision(workspace_id=self.ws, objective_id=objective.id, actor=actor,
+                                     decision=state, reason=reason))
+        await self.session.flush()
+        return True
+
+    async def last_decision(self, objective_id: int) -> OkrDecision | None:
+        return await self.session.scalar(
+            select(OkrDecision).where(OkrDecision.workspace_id == self.ws, OkrDecision.objective_id == objective_id)
+            .order_by(OkrDecision.id.desc()).limit(1)
+        )
+
     async def decisions(self, objective_id: int) -> list[OkrDecision]:
         return list(await self.session.scalars(
             select(OkrDecision).where(OkrDecision.workspace_id == self.ws, OkrDecision.objective_id == objective_id)
@@ -181,6 +234,8 @@ class OkrRepository:
     # --- key results ------------------------------------------------------------------------------
 
     async def key_result(self, key_result_id: int) -> KeyResult | None:
+        if not _in_range(key_result_id):
+            return None
         kr = await self.session.get(KeyResult, key_result_id)
         return kr if kr is not None and kr.workspace_id == self.ws else None
 
@@ -285,16 +340,23 @@ class OkrRepository:
     async def settings(self) -> OkrSettings | None:
         return await self.session.get(OkrSettings, self.ws)
 
-    async def save_settings(self, *, rules: dict[str, Any] | None = None, metric_secret: str | None = None) -> None:
+    async def save_settings(self, *, rules: dict[str, Any] | None = None, metric_secret: str | None = None,
+                            actor: str = "okr-settings") -> None:
         row = await self.settings()
         if row is None:
             row = OkrSettings(workspace_id=self.ws, rules={})
             self.session.add(row)
+        before = {"rules": dict(row.rules or {}), "metric_secret": "set" if row.metric_secret else None}
         if rules is not None:
             row.rules = rules
         if metric_secret is not None:
             row.metric_secret = metric_secret
         await self.session.flush()
+        # The secret itself never enters the log; only that one is set.
+        after = {"rules": dict(row.rules or {}), "metric_secret": "set" if row.metric_secret else None}
+        if after != before:
+            await AuditLog(self.session, self.scope).append(actor=actor, action=OkrAuditAction.SETTINGS_CHANGED,
+                                                            target="okr:settings", before=before, after=after)
 
 
 async def org_names(session: AsyncSession, scope: Scope) -> tuple[tuple[str, ...], tuple[str, ...]]:

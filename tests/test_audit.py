@@ -44,6 +44,7 @@ async def append_some(db: Database, count: int, workspace: str = "T1") -> None:
                 before=None,
                 after={"name": f"Launch ✓ {index}", "when": datetime(2030, 1, 1).date()},
             )
+    await db.audit.flush()  # chained now, not a moment later, so the test can tamper with sealed entries
 
 
 async def run(coro_fn, settings: Settings, *args) -> tuple[int, str]:  # noqa: ANN001
@@ -104,7 +105,11 @@ async def test_retention_purges_old_entries_and_the_rest_still_verifies(settings
         code, text = await run(audit_command.purge, settings)
         assert code == 0 and "removed 3" in text
         code, text = await run(audit_command.verify, settings)
-        assert code == 0 and "(3 entries)" in text
+        # The three kept, and the purge's own entry saying what went.
+        assert code == 0 and "(4 entries)" in text
+        code, text = await run(audit_command.purge, settings)
+        assert code == 0 and "removed 0" in text
+        assert (await run(audit_command.verify, settings))[1].startswith("ok (4 entries)")
     finally:
         await db.dispose()
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from agents import notification
 from agents.orchestrator import PlanOutcome, plan_launch
@@ -17,7 +17,7 @@ from bot.services import build_web_client
 from bot.settings import Settings
 from bot.standin.api import SlackStandIn
 from storage.db import Database
-from storage.enums import OutboxStatus
+from storage.enums import OutboxKind, OutboxStatus
 from storage.launches import LaunchRepository
 from storage.migrate import upgrade_async
 from storage.models import Outbox, utcnow
@@ -54,6 +54,9 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
             members=[("Maya Chen", "pm", "U100"), ("Omar Haddad", "eng_lead", "U101")],
         )
     assert await plan_launch(db, TEAM, launch.id) is PlanOutcome.PLANNED
+    # These tests follow the plan's row alone; the review request of its flagged tasks is tested in test_review.py.
+    async with db.session() as session:
+        await session.execute(delete(Outbox).where(Outbox.kind != OutboxKind.LAUNCH_PLAN))
     try:
         yield Setup(db, standin, client, launch.id)
     finally:

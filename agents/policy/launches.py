@@ -22,6 +22,7 @@ class Action(StrEnum):
     TRACKER_CONNECT = "tracker.connect"
     AUDIT_VIEW = "audit.view"
     HOME_VIEW = "home.view"
+    WORKSPACE_SETTINGS = "workspace.settings"  # e.g. where review messages go
 
 
 def is_launch_pm(actor: Actor, launch: Launch | None) -> bool:
@@ -67,7 +68,7 @@ def may_update_task(actor: Actor, launch: Launch | None = None, task: Task | Non
     return deny("Only the task's owner, the launch's PM or an admin can update this task.")
 
 
-@rule(Action.ROLE_GRANT, Action.TRACKER_CONNECT, Action.AUDIT_VIEW)
+@rule(Action.ROLE_GRANT, Action.TRACKER_CONNECT, Action.AUDIT_VIEW, Action.WORKSPACE_SETTINGS)
 def admins_only(actor: Actor) -> Decision:
     if actor.is_admin:
         return ALLOW

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("launch_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("task_key", sa.String(length=32), nullable=False),
+        sa.Column("task_id", sa.Integer(), nullable=True),
         sa.Column("task_title", sa.String(length=300), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=False),
         sa.Column("decided_by", sa.String(length=32), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("task_reviews", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_task_reviews_launch_id"), ["launch_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_task_reviews_task_id"), ["task_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_task_reviews_workspace_id"), ["workspace_id"], unique=False)
 
     with op.batch_alter_table("launches", schema=None) as batch_op:
@@ -74,8 +76,14 @@ def upgrade() -> None:
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_in", sa.String(length=8), nullable=False, server_default="thread"))
 
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("home_hash", sa.String(length=100), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("home_hash")
+
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
         batch_op.drop_column("review_in")
 
@@ -96,6 +104,7 @@ def downgrade() -> None:
     with op.batch_alter_table("task_reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_reviews_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_task_reviews_launch_id"))
+        batch_op.drop_index(batch_op.f("ix_task_reviews_task_id"))
 
     op.drop_table("task_reviews")
     with op.batch_alter_table("launch_versions", schema=None) as batch_op:

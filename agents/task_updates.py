@@ -1,0 +1,256 @@
+"""Task updates from Slack: done, in progress, blocked (with a reason).
+
+One transaction per update: the status change, its audit entry, the launch's recomputed critical path,
+slack and risks, and, when a task on the critical path becomes blocked, the PM's alert in the outbox.
+Running an update twice changes nothing the second time and alerts nobody again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from agents import dependency, evaluator
+from agents.access import AuditAction
+from agents.orchestrator import booked_work, brief_of
+from agents.plan import Edge, EdgeKind, Phase, PlannedTask, Priority, Risk, Severity
+from agents.policy import Action, Actor, Decision, decide
+from storage.audit import AuditLog
+from storage.db import Database
+from storage.enums import Destination, OutboxKind, TaskStatus
+from storage.launches import LaunchRepository, PlanAnalysis
+from storage.models import Dependency, Launch, Task, utcnow
+from storage.outbox import OutboxRepository
+from storage.scope import Scope
+from storage.task_updates import TaskUpdateRepository
+
+REASON_LIMIT = 2000
+_EDGE_KINDS = {str(kind) for kind in EdgeKind}
+_SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+class TaskChange(StrEnum):
+    """What a person asks for; each sets one status."""
+
+    DONE = "done"
+    START = "start"
+    BLOCK = "block"
+
+    @property
+    def status(self) -> TaskStatus:
+        return {
+            TaskChange.DONE: TaskStatus.DONE,
+            TaskChange.START: TaskStatus.IN_PROGRESS,
+            TaskChange.BLOCK: TaskStatus.BLOCKED,
+        }[self]
+
+
+class UpdateOutcome(StrEnum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # already so: a double click, a replay, or two people at once
+    MISSING = "missing"  # no such task in this workspace
+    DENIED = "denied"
+
+
+@dataclass
+class UpdateResult:
+    outcome: UpdateOutcome
+    task: Task | None = None
+    launch: Launch | None = None
+    decision: Decision | None = None
+    # The task sits on the launch's critical path after the recompute.
+    on_critical_path: bool = False
+    # A new PM alert was written to the outbox (a drain should run).
+    alerted: bool = False
+    # Who to rebuild the Home tab for: the assignee and the PM.
+    touched: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    analysis: PlanAnalysis
+    slack_days: dict[str, float]
+
+
+def apply_change(task: Task, change: TaskChange, reason: str | None, now: datetime) -> bool:
+    """Set the task's status fields for `change`; False (and nothing touched) when it is already so."""
+    status = change.status
+    if change is TaskChange.BLOCK:
+        reason = (reason or "").strip()[:REASON_LIMIT] or None
+    else:
+        reason = None
+    if task.status == status and (status != TaskStatus.BLOCKED or task.blocked_reason == reason):
+        return False
+    if status == TaskStatus.BLOCKED and not reason:
+        raise ValueError("a blocked task needs a reason")
+    task.status = status
+    task.blocked_reason = reason
+    if status == TaskStatus.IN_PROGRESS and task.started_at is None:
+        task.started_at = now
+    task.completed_at = now if status == TaskStatus.DONE else None
+    task.updated_at = now
+    return True
+
+
+def planned_task(task: Task, *, launch_key: str | None) -> PlannedTask:
+    """A stored task as the dependency and evaluator agents see it: done work takes no more time."""
+    done = task.status == TaskStatus.DONE
+    return PlannedTask(
+        key=task.key,
+        title=task.title,
+        description=task.description,
+        team=task.team,
+        role=task.role,
+        estimate_days=0.0 if done else task.estimate_days,
+        priority=_priority(task.priority),
+        confidence=task.confidence,
+        milestone=task.milestone,
+        assignee=task.assignee,
+        start=task.start,
+        due=task.due,
+        flags=[] if done else list(task.flags or []),
+        phase=Phase.LAUNCH if task.key == launch_key else Phase.PRE,
+    )
+
+
+def stored_edges(tasks: Sequence[Task], dependencies: Sequence[Dependency]) -> list[Edge]:
+    keys = {t.id: t.key for t in tasks}
+    return [
+        Edge(keys[d.from_task_id], keys[d.to_task_id], EdgeKind(d.kind), d.source, d.confidence)
+        for d in dependencies
+        if d.from_task_id in keys and d.to_task_id in keys and d.kind in _EDGE_KINDS
+    ]
+
+
+def _priority(value: str) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        return Priority.P2
+
+
+def launch_anchor(launch: Launch, tasks: Sequence[Task]) -> str | None:
+    """The launch-day milestone: the critical path the pipeline saved ends at it."""
+    if not launch.critical_path:
+        return None
+    last = str(launch.critical_path[-1])
+    return last if any(t.key == last and t.milestone for t in tasks) else None
+
+
+def recompute(
+    launch: Launch,
+    tasks: Sequence[Task],
+    dependencies: Sequence[Dependency],
+    today: date,
+    other_launches: Sequence[list[PlannedTask]] = (),
+) -> Recomputed:
+    """Critical path, slack and risks of the work that is left, by the pipeline's own agents."""
+    anchor = launch_anchor(launch, tasks)
+    planned = [planned_task(t, launch_key=anchor) for t in tasks]
+    analysis = dependency.analyze(planned, stored_edges(tasks, dependencies))
+    evaluation = evaluator.evaluate(brief_of(launch), planned, analysis, today, other_launches)
+    risks = progress_risks(tasks, set(analysis.critical_path), today) + list(evaluation.risks)
+    risks.sort(key=lambda r: _SEVERITY_ORDER.get(r.severity, 3))
+    return Recomputed(
+        analysis=PlanAnalysis(
+            critical_path=list(analysis.critical_path),
+            critical_path_days=analysis.critical_path_days,
+            risks=[r.to_json() for r in risks],
+            # The score judges the plan as made; progress does not change it.
+            quality_score=launch.quality_score,
+        ),
+        slack_days=dict(analysis.slack),
+    )
+
+
+def progress_risks(tasks: Sequence[Task], critical: set[str], today: date) -> list[Risk]:
+    """Risks that come from how the work is going: blocked and overdue tasks."""
+    open_tasks = [t for t in tasks if t.status != TaskStatus.DONE]
+    blocked = [t for t in open_tasks if t.status == TaskStatus.BLOCKED]
+    risks = []
+    blocked_critical = [t for t in blocked if t.key in critical]
+    if blocked_critical:
+        first = blocked_critical[0]
+        evidence = (f"{len(blocked_critical)} blocked task(s) on the critical path, e.g. {first.key} "
+                    f"{first.title!r}: {first.blocked_reason or 'no reason given'}")
+        risks.append(Risk("blocked_critical_path", Severity.HIGH, evidence))
+    elif blocked:
+        first = blocked[0]
+        evidence = f"{len(blocked)} blocked task(s), e.g. {first.key} {first.title!r}: {first.blocked_reason or '-'}"
+        risks.append(Risk("blocked_work", Severity.MEDIUM, evidence))
+    overdue = sorted((t for t in open_tasks if t.due and t.due < today), key=lambda t: (t.due, t.position))
+    if overdue:
+        first = overdue[0]
+        late_critical = any(t.key in critical for t in overdue)
+        evidence = (f"{len(overdue)} open task(s) past their due date, e.g. {first.key} {first.title!r} "
+                    f"due {first.due.isoformat() if first.due else '-'} ({first.assignee or 'unassigned'})")
+        risks.append(Risk("overdue_work", Severity.HIGH if late_critical else Severity.MEDIUM, evidence))
+    return risks
+
+
+async def update_task(
+    db: Database, actor: Actor, task_id: int, change: TaskChange, *, reason: str | None = None,
+    today: date | None = None,
+) -> UpdateResult:
+    """Apply one change to one task, as `actor`, in one transaction (policy checked inside it)."""
+    today = today or date.today()
+    scope = Scope(actor.workspace_id, actor.user_id)
+    async with db.session() as session:
+        found = await TaskUpdateRepository(session, scope).lock_for_update(task_id)
+        if found is None:
+            return UpdateResult(UpdateOutcome.MISSING, decision=decide(actor, Action.TASK_UPDATE))
+        task, launch = found.task, found.launch
+        decision = decide(actor, Action.TASK_UPDATE, launch=launch, task=task)
+        if not decision.allowed:
+            return UpdateResult(UpdateOutcome.DENIED, task, launch, decision)
+        touched = [p for p in dict.fromkeys([task.assignee_slack_id, launch.created_by]) if p]
+        before = _state(task)
+        was_blocked = task.status == TaskStatus.BLOCKED
+        if not apply_change(task, change, reason, utcnow()):
+            return UpdateResult(UpdateOutcome.UNCHANGED, task, launch, decision,
+                                on_critical_path=task.key in launch.critical_path, touched=touched)
+        await AuditLog(session, scope).append(
+            actor=actor.user_id, action=AuditAction.TASK_UPDATED, target=f"task:{task.id}",
+            before=before, after=_state(task), note=f"{launch.name} {task.key}",
+        )
+        on_path = await _recompute_and_save(session, scope, launch, today)
+        result = UpdateResult(UpdateOutcome.UPDATED, task, launch, decision,
+                              on_critical_path=task.key in on_path, touched=touched)
+        if task.status == TaskStatus.BLOCKED and not was_blocked and result.on_critical_path:
+            await alert_pm(OutboxRepository(session, scope), launch, task)
+            result.alerted = True
+        return result
+
+
+async def _recompute_and_save(session, scope: Scope, launch: Launch, today: date) -> set[str]:  # noqa: ANN001
+    launches = LaunchRepository(session, scope)
+    tasks = await launches.tasks(launch.id)
+    dependencies = await launches.dependencies(launch.id)
+    concurrent = await launches.concurrent_tasks(launch.id, today)
+    others = [[booked_work(t) for t in rows] for rows in concurrent.values()]
+    result = recompute(launch, tasks, dependencies, today, others)
+    await TaskUpdateRepository(session, scope).save_analysis(launch, tasks, result.analysis, result.slack_days)
+    return set(result.analysis.critical_path)
+
+
+async def alert_pm(outbox: OutboxRepository, launch: Launch, task: Task) -> None:
+    """Tell the launch's PM, by DM, that a critical-path task is blocked; once per blocked event."""
+    assert task.updated_at is not None
+    await outbox.add(
+        workspace_id=launch.workspace_id,
+        destination=Destination.SLACK,
+        kind=OutboxKind.CRITICAL_BLOCKED,
+        idempotency_key=f"task:{task.id}:blocked:{task.updated_at.isoformat()}",
+        payload={"launch_id": launch.id, "task_id": task.id, "channel": launch.created_by, "pm": launch.created_by},
+    )
+
+
+def _state(task: Task) -> dict[str, object]:
+    return {
+        "status": task.status,
+        "blocked_reason": task.blocked_reason,
+        "started_at": task.started_at.isoformat() if task.started_at else None,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+    }

@@ -1,0 +1,157 @@
+"""The launch surfaces' clicks and modal submissions under load, for bench/ack_latency.py.
+
+Once plans are posted, each launch's PM opens their Home tab and asks for the health card; then the
+buttons found there and in the channels (task Start / Done / Blocked, review Approve / Reject / Edit,
+page decisions, Show more, Show health, Share to channel, Re-plan) are clicked, `concurrency` at a
+time, as Slack would send them. A button that opens a modal (Blocked, Edit, Re-plan) is followed by
+that modal's submission, timed on its own line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from blocks.ids import ActionId
+from blocks.task_blocks import BlockReasonField
+from bot.standin.api import SlackStandIn
+from bot.standin.simulator import Ack, SlackSimulator
+from bot.standin.state import SimulatorError, elements_of
+
+CLICKED = (
+    ActionId.TASK_START, ActionId.TASK_DONE, ActionId.TASK_BLOCK, ActionId.HOME_MORE,
+    ActionId.REVIEW_APPROVE, ActionId.REVIEW_REJECT, ActionId.REVIEW_EDIT, ActionId.REVIEW_APPROVE_PAGE,
+    ActionId.SHOW_HEALTH, ActionId.SHARE_HEALTH, ActionId.REPLAN,
+)
+# The modal each of these buttons opens, and what the person types into it (the rest keeps its initial value).
+MODAL_VALUES: dict[str, dict[str, Any]] = {
+    ActionId.TASK_BLOCK: {BlockReasonField.REASON: "Waiting on the legal review of the pricing page."},
+    ActionId.REVIEW_EDIT: {},
+    ActionId.REPLAN: {},
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One button somewhere the person can see it: in a message (channel or ephemeral) or a view."""
+
+    user_id: str
+    action_id: str
+    value: Any
+    block_id: str | None
+    message: dict[str, Any] | None = None
+    channel_id: str | None = None
+    view: dict[str, Any] | None = None
+
+
+def buttons(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for block in blocks:
+        for element in elements_of(block):
+            if element.get("type") == "button" and element.get("action_id") in CLICKED:
+                yield block.get("block_id", ""), element
+
+
+def targets_for(standin: SlackStandIn, user_id: str, channel_id: str) -> list[Target]:
+    found: list[Target] = []
+    home = standin.home(user_id)
+    if home is not None:
+        for block_id, element in buttons(home.get("blocks") or []):
+            found.append(Target(user_id, element["action_id"], element.get("value"), block_id, view=home))
+    dm = standin.directory.dm_id(user_id)
+    for channel in (channel_id, dm):
+        for message in standin.messages(channel):
+            for block_id, element in buttons(message.get("blocks") or []):
+                found.append(Target(user_id, element["action_id"], element.get("value"), block_id,
+                                    message=message, channel_id=channel))
+    for message in standin.ephemerals(user_id):
+        for block_id, element in buttons(message.get("blocks") or []):
+            found.append(Target(user_id, element["action_id"], element.get("value"), block_id,
+                                message=message, channel_id=message.get("channel") or channel_id))
+    return found
+
+
+def schedule(targets: list[Target], count: int) -> list[Target]:
+    """Up to `count` clicks, taking the kinds in turn so each kind is measured; each button once."""
+    by_kind: dict[str, list[Target]] = defaultdict(list)
+    seen: set[tuple[str, str, str]] = set()
+    for target in targets:
+        key = (target.user_id, target.action_id, str(target.value))
+        if key not in seen:
+            seen.add(key)
+            by_kind[target.action_id].append(target)
+    queues = [iter(by_kind[kind]) for kind in CLICKED if by_kind.get(kind)]
+    chosen: list[Target] = []
+    for queue in itertools.cycle(queues):
+        if len(chosen) >= count or not queues:
+            break
+        picked = next(queue, None)
+        if picked is None:
+            queues.remove(queue)
+            continue
+        chosen.append(picked)
+    return chosen
+
+
+async def prepare(slack: SlackSimulator, standin: SlackStandIn, gate: asyncio.Semaphore,
+                  people: list[tuple[str, str, str]]) -> list[Target]:
+    """Each (user, channel, launch name): open the Home tab and ask for the health card; the buttons found."""
+
+    async def look(user_id: str, channel_id: str, name: str) -> None:
+        async with gate:
+            await slack.open_home(user_id)
+            await slack.slash_command(user_id, "/launch", f"status {name}", channel_id=channel_id)
+
+    await asyncio.gather(*(look(*person) for person in people))
+    await standin.wait_for(lambda: all(standin.home(u) is not None for u, _, _ in people), timeout=120)
+    await standin.wait_for(lambda: all(standin.ephemerals(u) for u, _, _ in people), timeout=120)
+    return [t for user_id, channel_id, _ in people for t in targets_for(standin, user_id, channel_id)]
+
+
+async def run_clicks(slack: SlackSimulator, standin: SlackStandIn, gate: asyncio.Semaphore,
+                     clicks: list[Target]) -> tuple[dict[str, list[Ack]], list[Target]]:
+    """Click them all, `gate` at a time; follow modal-opening buttons with the modal's submission.
+    Returns the acks by kind, and the targets whose button had gone by the time its turn came."""
+    acks: dict[str, list[Ack]] = defaultdict(list)
+    gone: list[Target] = []
+    # A person has one modal open at a time: their modal-opening clicks take turns.
+    modal_turns: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def one(target: Target) -> None:
+        if target.action_id in MODAL_VALUES:
+            async with modal_turns[target.user_id]:
+                await click(target)
+        else:
+            await click(target)
+
+    async def click(target: Target) -> None:
+        async with gate:
+            try:
+                ack = await slack.click(target.user_id, action_id=target.action_id, value=target.value,
+                                        block_id=target.block_id, message=target.message,
+                                        channel_id=target.channel_id, view=target.view)
+            except SimulatorError:  # an earlier click rebuilt that Home tab and this button is gone
+                gone.append(target)
+                return
+        assert ack.status == 200, (target.action_id, ack.status, ack.body)
+        acks[target.action_id].append(ack)
+        values = MODAL_VALUES.get(target.action_id)
+        if values is None:
+            return
+        trigger_id = ack.trigger_id
+        try:
+            await standin.wait_for(lambda: standin.view_opened_by(trigger_id) is not None, timeout=60)
+        except Exception:  # the button answered in words instead (e.g. already decided): nothing to submit
+            return
+        view = standin.view_opened_by(trigger_id)
+        assert view is not None
+        async with gate:
+            submitted = await slack.submit_view(target.user_id, view, values, require=False)
+        assert submitted.status == 200, (target.action_id, submitted.status, submitted.body)
+        acks[f"{target.action_id} submission"].append(submitted)
+
+    await asyncio.gather(*(one(target) for target in clicks))
+    return acks, gone

@@ -1,0 +1,133 @@
+"""`/launch status [NAME]` and the health card's Share to channel button."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.health import launch_health
+from agents.names import similar_names
+from agents.policy import Action, Actor, decide, deny
+from blocks import launch_messages
+from blocks.health_card import health_card, launch_choices, launch_not_found
+from blocks.ids import ActionId
+from blocks.text import escape
+from bot.services import services_of
+from handlers.access import current_actor, refuse
+from storage.db import Database
+from storage.enums import LaunchStatus
+from storage.launches import LaunchRepository, PersonalRepository
+from storage.llm_usage import LlmUsageRepository
+from storage.models import Launch
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+
+
+async def status_message(context: AsyncBoltContext, name: str, channel_id: str | None,
+                         actor: Actor) -> dict[str, Any]:
+    """The named launch's health card; without a name, the channel's launch or the person's launches."""
+    scope = Scope(context["team_id"], actor.user_id)
+    async with services_of(context).db.reader() as session:
+        launches = LaunchRepository(session, scope)
+        if name:
+            launch = await launches.by_name(name)
+            if launch is None:
+                close = [await launches.by_name(n) for n in similar_names(name, await launches.names())]
+                return launch_not_found(name, [c for c in close if c is not None])
+        else:
+            in_channel = await launches.list(channel_id=channel_id) if channel_id else []
+            mine = [] if in_channel else await PersonalRepository(session, scope).launches(limit=50)
+            candidates = in_channel or mine
+            if len(candidates) != 1:
+                if in_channel:
+                    return launch_choices("*Launches in this channel*: which one?", in_channel)
+                if mine:
+                    return launch_choices("*Your launches*: which one?", mine)
+                return launch_messages.launch_list(await launches.list())
+            launch = candidates[0]
+    decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
+    if not decision.allowed:
+        await refuse(context, None, actor, Action.LAUNCH_VIEW, f"launch:{launch.id}", decision)
+        return {"text": f":no_entry: {decision.reason}"}
+    return await card_message(services_of(context).db, scope, launch)
+
+
+async def card_message(db: Database, scope: Scope, launch: Launch, *, shared_by: str | None = None
+                       ) -> dict[str, Any]:
+    """The health card of a launch as stored now (or why there is none yet)."""
+    if launch.status == LaunchStatus.FAILED:
+        return launch_messages.planning_failed(launch, launch.error or "unknown reason")
+    if launch.status != LaunchStatus.PLANNED:
+        return launch_messages.planning_in_progress(launch)
+    async with db.reader() as session:
+        tasks = await LaunchRepository(session, scope).tasks(launch.id)
+        usage = await LlmUsageRepository(session, scope).summary(launch.id)
+    return health_card(launch_health(launch, tasks, date.today()), usage, shared_by=shared_by)
+
+
+def _asked_in(body: dict[str, Any]) -> str | None:
+    return (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+
+
+async def on_share_health(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                          context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """Post the card, for everyone to see, in the launch channel (or where it was asked for)."""
+    await ack()
+    reply = respond if body.get("response_url") else None
+    try:
+        launch_id = int(str(action.get("value", "")).strip())
+    except ValueError:
+        launch_id = 0
+    actor = await current_actor(context, body["user"]["id"], client)
+    services = services_of(context)
+    scope = Scope(context["team_id"], actor.user_id)
+    async with services.db.reader() as session:
+        launch = await LaunchRepository(session, scope).get(launch_id) if launch_id else None
+    if launch is None:
+        decision = deny("That launch does not exist in this workspace.")
+    else:
+        decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
+    if launch is None or not decision.allowed:
+        await refuse(context, reply, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
+        return
+    channel = launch.channel_id or _asked_in(body)
+    if not channel:
+        await _tell(reply, "This launch has no channel. Run `/launch status` in a channel to share it there.")
+        return
+    message = await card_message(services.db, scope, launch, shared_by=actor.user_id)
+    try:
+        await _post(client, channel, message)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("could not share the health card of launch %s in %s: %s", launch.id, channel, error)
+        await _tell(reply, f":warning: I could not post in <#{channel}> ({error}). "
+                           "Invite me there with `/invite @Liftoff` and try again.")
+        return
+    await _tell(reply, f":white_check_mark: Shared the health card of *{escape(launch.name)}* "
+                       f"in <#{channel}>.")
+
+
+async def _post(client: AsyncWebClient, channel: str, message: dict[str, Any]) -> None:
+    try:
+        await client.chat_postMessage(channel=channel, **message)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "not_in_channel":
+            raise
+        # A public channel can be joined without an invite; a private one raises again.
+        await client.conversations_join(channel=channel)
+        await client.chat_postMessage(channel=channel, **message)
+
+
+async def _tell(reply: AsyncRespond | None, text: str) -> None:
+    if reply is not None:
+        await reply(response_type="ephemeral", replace_original=False, text=text)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.SHARE_HEALTH)(on_share_health)

@@ -1,0 +1,317 @@
+"""The review message's buttons (Approve, Reject, Edit, all on a page, page navigation) and the edit modal.
+
+Every listener acks first. Buttons carry ids only: agents/review.py reloads the task or launch within the
+workspace, asks the policy and decides once; a denial is told and audited here. After the commit the review
+message is updated in place (chat.update) and the Home tabs of the people it touches are rebuilt.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.access import load_actor, record_denial
+from agents.health import launch_health
+from agents.plan import EdgeKind
+from agents.policy import Action, Actor, decide
+from agents.review import (
+    ReviewOutcome,
+    ReviewResult,
+    decide_page,
+    decide_task,
+    parse_page_value,
+    set_review_destination,
+)
+from agents.review_edit import EditForm, save_edit, split_keys
+from agents.review_items import load_review_page
+from blocks import launch_messages
+from blocks.ids import ActionId, CallbackId, ReviewEditField
+from blocks.review_messages import already_decided, review_message
+from blocks.review_modal import review_edit_modal
+from bot.services import services_of
+from handlers.access import current_actor, refuse
+from handlers.home import publish_home
+from storage.enums import ReviewState
+from storage.launches import LaunchRepository
+from storage.llm_usage import LlmUsageRepository
+from storage.models import Launch, Task, TaskReview
+from storage.reviews import ReviewRepository
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
+
+VERDICTS = {
+    ActionId.REVIEW_APPROVE: ReviewState.APPROVED,
+    ActionId.REVIEW_REJECT: ReviewState.REJECTED,
+    ActionId.REVIEW_APPROVE_PAGE: ReviewState.APPROVED,
+    ActionId.REVIEW_REJECT_PAGE: ReviewState.REJECTED,
+}
+NOT_MINE = "That button is not one of mine; nothing changed."
+TOLD = {
+    ReviewOutcome.MISSING: "That task is not in this workspace any more; nothing changed.",
+    ReviewOutcome.NOT_OPEN: "That task is not waiting for a review; nothing changed.",
+    ReviewOutcome.NOTHING_OPEN: "Every task on this page is already decided; nothing changed.",
+    ReviewOutcome.STALE: "That review message is out of date: use the launch's latest review message.",
+}
+
+
+def task_id_of(value: Any) -> int | None:
+    try:
+        number = int(str(value or "").strip())
+    except ValueError:
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def message_ts_of(body: dict[str, Any]) -> str | None:
+    return (body.get("container") or {}).get("message_ts")
+
+
+async def _tell(respond: AsyncRespond | None, text: str) -> None:
+    if respond is not None:
+        await respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+async def on_task_decision(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                           context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """Approve or Reject on one task."""
+    await ack()
+    task_id = task_id_of(action.get("value"))
+    if task_id is None:
+        await _tell(respond, NOT_MINE)
+        return
+    actor = await current_actor(context, body["user"]["id"], client)
+    verdict = VERDICTS[ActionId(action["action_id"])]
+    result = await decide_task(services_of(context).db, actor, task_id, verdict, message_ts=message_ts_of(body))
+    await _answer(context, client, respond, actor, result, target=f"task:{task_id}")
+
+
+async def on_page_decision(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                           context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """Approve all or Reject all on one page."""
+    await ack()
+    parsed = parse_page_value(str(action.get("value") or ""))
+    if parsed is None:
+        await _tell(respond, NOT_MINE)
+        return
+    launch_id, version, page = parsed
+    actor = await current_actor(context, body["user"]["id"], client)
+    verdict = VERDICTS[ActionId(action["action_id"])]
+    result = await decide_page(services_of(context).db, actor, launch_id, version, page, verdict,
+                               message_ts=message_ts_of(body))
+    await _answer(context, client, respond, actor, result, target=f"launch:{launch_id}", page=page)
+
+
+async def on_page_select(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                         context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """Show another page of the review message (for everyone: it is one message)."""
+    await ack()
+    parsed = parse_page_value(str((action.get("selected_option") or {}).get("value") or ""))
+    if parsed is None:
+        await _tell(respond, NOT_MINE)
+        return
+    launch_id, version, page = parsed
+    actor = await current_actor(context, body["user"]["id"], client)
+    shown = await load_review_page(services_of(context).db, actor.workspace_id, launch_id, page=page)
+    if shown is None:
+        await _tell(respond, TOLD[ReviewOutcome.MISSING])
+        return
+    decision = decide(actor, Action.LAUNCH_VIEW, launch=shown.launch)
+    if not decision.allowed:
+        await refuse(context, respond, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
+        return
+    ts = message_ts_of(body)
+    if version != shown.launch.version or (ts and shown.launch.review_ts and ts != shown.launch.review_ts):
+        await _tell(respond, TOLD[ReviewOutcome.STALE])
+        return
+    await _update_review_message(client, shown)
+
+
+async def on_edit_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                         context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """Edit: open the modal, pre-filled, for someone who may review the task while it is still open."""
+    await ack()
+    task_id = task_id_of(action.get("value"))
+    if task_id is None:
+        await _tell(respond, NOT_MINE)
+        return
+    actor = await current_actor(context, body["user"]["id"], client)
+    async with services_of(context).db.reader() as session:
+        found = await _edit_context(session, Scope(actor.workspace_id), task_id)
+    if found is None:
+        await _tell(respond, TOLD[ReviewOutcome.MISSING])
+        return
+    launch, task, tasks, predecessors, earlier = found
+    decision = decide(actor, Action.TASK_REVIEW, launch=launch, task=task) if task is not None else None
+    if decision is not None and not decision.allowed:
+        await refuse(context, respond, actor, Action.TASK_REVIEW, f"task:{task_id}", decision)
+        return
+    ts = message_ts_of(body)
+    if earlier is not None:  # decided already (a rejected task is gone, its decision is not)
+        await _tell(respond, already_decided(earlier.decision, earlier.decided_by, earlier.decided_at))
+    elif task is None or task.review_state != ReviewState.OPEN:
+        await _tell(respond, TOLD[ReviewOutcome.NOT_OPEN])
+    elif ts and launch.review_ts and ts != launch.review_ts:
+        await _tell(respond, TOLD[ReviewOutcome.STALE])
+    else:
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=review_edit_modal(launch, task, tasks, predecessors))
+
+
+async def _edit_context(
+    session: AsyncSession, scope: Scope, task_id: int
+) -> tuple[Launch, Task | None, list[Task], list[str], TaskReview | None] | None:
+    """The launch, the task (None once rejected), the launch's tasks, the task's predecessors, its decision."""
+    reviews = ReviewRepository(session, scope)
+    launches = LaunchRepository(session, scope)
+    task = await reviews.task(task_id)
+    earlier = await reviews.decision_of_task(task_id)
+    launch_id = task.launch_id if task is not None else earlier.launch_id if earlier is not None else None
+    launch = await launches.get(launch_id) if launch_id is not None else None
+    if launch is None:
+        return None
+    if task is None:
+        return launch, None, [], [], earlier
+    earlier = await reviews.decision(launch.id, launch.version, task.key)
+    tasks = await launches.tasks(launch.id)
+    keys = {t.id: t.key for t in tasks}
+    predecessors = [keys[d.from_task_id] for d in await launches.dependencies(launch.id)
+                    if d.to_task_id == task.id and d.kind == EdgeKind.BLOCKS and d.from_task_id in keys]
+    return launch, task, tasks, predecessors, earlier
+
+
+def read_edit_form(view: dict[str, Any]) -> EditForm:
+    """The modal's state.values as an EditForm (block id and action id are the field name)."""
+    values = view.get("state", {}).get("values", {})
+
+    def element(name: ReviewEditField) -> dict[str, Any]:
+        return values.get(name, {}).get(name, {})
+
+    dependencies = element(ReviewEditField.DEPENDENCIES)
+    if "selected_options" in dependencies:
+        keys = [str(o.get("value", "")) for o in dependencies.get("selected_options") or []]
+    else:
+        keys = split_keys(str(dependencies.get("value") or ""))
+    return EditForm(
+        title=str(element(ReviewEditField.TITLE).get("value") or ""),
+        owner=element(ReviewEditField.OWNER).get("selected_user"),
+        estimate=str(element(ReviewEditField.ESTIMATE).get("value") or ""),
+        due=element(ReviewEditField.DUE).get("selected_date"),
+        dependencies=[k.replace("\x00", "") for k in keys],
+    )
+
+
+async def on_edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext,
+                            client: AsyncWebClient) -> None:
+    """Save the edit (field errors keep the modal open and save nothing); ack, then update the message."""
+    services = services_of(context)
+    task_id = task_id_of(view.get("private_metadata"))
+    # Before the ack, so from storage only: the person was resolved when they pressed Edit.
+    actor = await load_actor(services.db, context["team_id"], body["user"]["id"])
+    if task_id is None:
+        await ack(response_action="errors", errors={ReviewEditField.TITLE: NOT_MINE})
+        return
+    result = await save_edit(services.db, actor, task_id, read_edit_form(view))
+    if result.outcome is ReviewOutcome.INVALID:
+        await ack(response_action="errors", errors=result.errors)
+        return
+    if result.outcome is ReviewOutcome.DENIED:
+        assert result.decision is not None
+        await record_denial(services.db, actor, Action.TASK_REVIEW, result.target, result.decision)
+        await ack(response_action="errors", errors={ReviewEditField.TITLE: result.decision.reason})
+        return
+    if result.outcome is ReviewOutcome.ALREADY and result.earlier is not None:
+        earlier = result.earlier
+        await ack(response_action="errors", errors={
+            ReviewEditField.TITLE: already_decided(earlier.decision, earlier.decided_by, earlier.decided_at)})
+        return
+    if result.outcome is not ReviewOutcome.DECIDED:
+        await ack(response_action="errors", errors={ReviewEditField.TITLE: TOLD.get(result.outcome, NOT_MINE)})
+        return
+    await ack()
+    await _after_decision(context, client, result, key=result.decided[0])
+
+
+async def _answer(context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor,
+                  result: ReviewResult, *, target: str, page: int | None = None) -> None:
+    """Tell the person what happened (or update the message when something was decided)."""
+    if result.outcome is ReviewOutcome.DENIED:
+        assert result.decision is not None
+        await refuse(context, respond, actor, Action.TASK_REVIEW, result.target or target, result.decision)
+    elif result.outcome is ReviewOutcome.ALREADY and result.earlier is not None:
+        earlier = result.earlier
+        await _tell(respond, already_decided(earlier.decision, earlier.decided_by, earlier.decided_at))
+    elif result.outcome is ReviewOutcome.DECIDED:
+        key = result.decided[0] if page is None else None
+        await _after_decision(context, client, result, key=key, page=page or 0)
+    else:
+        await _tell(respond, TOLD.get(result.outcome, NOT_MINE))
+
+
+async def _after_decision(context: AsyncBoltContext, client: AsyncWebClient, result: ReviewResult, *,
+                          key: str | None = None, page: int = 0) -> None:
+    """After the commit: the review message in place, the plan message (its tasks changed), the Home tabs."""
+    assert result.launch is not None
+    db = services_of(context).db
+    shown = await load_review_page(db, result.launch.workspace_id, result.launch.id, page=page, key=key)
+    if shown is not None:
+        await _update_review_message(client, shown)
+        await _update_plan_message(context, client, result.launch.id)
+    for person in result.touched:
+        try:
+            await publish_home(context, client, person)
+        except Exception:  # the decision is saved; a stale Home tab heals on the next app_home_opened
+            log.exception("could not rebuild the Home tab of %s", person)
+
+
+async def _update_review_message(client: AsyncWebClient, shown: Any) -> None:
+    launch = shown.launch
+    if not (launch.review_channel_id and launch.review_ts):
+        return
+    try:
+        await client.chat_update(channel=launch.review_channel_id, ts=launch.review_ts, **review_message(shown))
+    except SlackApiError as exc:
+        log.warning("could not update the review message of launch %s: %s", launch.id, exc.response.get("error"))
+
+
+async def _update_plan_message(context: AsyncBoltContext, client: AsyncWebClient, launch_id: int) -> None:
+    """The posted plan lists what is decided: reviewed tasks join it, rejected ones leave it."""
+    scope = Scope(context["team_id"])
+    async with services_of(context).db.reader() as session:
+        launches = LaunchRepository(session, scope)
+        launch = await launches.get(launch_id)
+        if launch is None or not (launch.plan_channel_id and launch.plan_ts):
+            return
+        tasks = await launches.syncable_tasks(launch.id)
+        awaiting = await launches.task_count(launch.id) - len(tasks)
+        usage = await LlmUsageRepository(session, scope).summary(launch.id)
+    message = launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks, usage, awaiting)
+    try:
+        await client.chat_update(channel=launch.plan_channel_id, ts=launch.plan_ts, **message)
+    except SlackApiError as exc:
+        log.warning("could not update the plan message of launch %s: %s", launch.id, exc.response.get("error"))
+
+
+async def run_review_setting(context: AsyncBoltContext, actor: Actor, argument: str, respond: AsyncRespond) -> None:
+    """`/launch admin review thread|dm` (the command has been acked)."""
+    change = await set_review_destination(services_of(context).db, actor, argument)
+    if not change.decision.allowed:
+        await refuse(context, respond, actor, Action.WORKSPACE_SETTINGS, "workspace:review_in", change.decision)
+        return
+    await respond(response_type="ephemeral", text=change.message)
+
+
+def register(app: AsyncApp) -> None:
+    for action_id in (ActionId.REVIEW_APPROVE, ActionId.REVIEW_REJECT):
+        app.action(action_id)(on_task_decision)
+    for action_id in (ActionId.REVIEW_APPROVE_PAGE, ActionId.REVIEW_REJECT_PAGE):
+        app.action(action_id)(on_page_decision)
+    app.action(ActionId.REVIEW_PAGE)(on_page_select)
+    app.action(ActionId.REVIEW_EDIT)(on_edit_button)
+    app.view(CallbackId.REVIEW_EDIT)(on_edit_submitted)

@@ -1,0 +1,335 @@
+"""Task updates from Slack: buttons, the blocked-reason modal and `/launch done|start|block`, through signed
+requests on SQLite (in-process jobs) and PostgreSQL (RQ); plus the update agent on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from agents.orchestrator import PlanOutcome, plan_launch
+from agents.policy import Actor
+from agents.task_updates import TaskChange, UpdateOutcome, apply_change, update_task
+from blocks.ids import ActionId
+from bot.standin.render import render_blocks
+from storage.audit import AuditEntry
+from storage.db import Database
+from storage.enums import Role, TaskStatus
+from storage.launches import LaunchRepository, NewTask, PlanAnalysis
+from storage.migrate import upgrade_async
+from storage.models import Launch, Outbox, Task, utcnow
+from storage.scope import Scope
+from storage.workspaces import WorkspaceRepository
+from tests.support import Stack
+
+PM = "U100"  # a Slack admin, and the PM of the launches planned here
+OUTSIDER = "U105"  # a Member who owns no task of these launches
+CHANNEL = "C0LAUNCH"
+TEAM = [("Maya Chen", "pm", "U100"), ("Omar Haddad", "eng_lead", "U101"), ("Lucia Romero", "engineer", "U102"),
+        ("Tom Becker", "qa", "U103"), ("Sara Kim", "marketing", "U104")]
+BRIEF = ("Ship Smart Search in the web app: engineering builds the search service and the indexing pipeline, QA "
+         "runs a regression pass, marketing writes a launch blog post, support writes help center articles.")
+
+
+async def planned(db: Database, workspace_id: str, name: str, channel: str | None = CHANNEL) -> Launch:
+    async with db.session() as session:
+        await WorkspaceRepository(session, Scope(workspace_id)).ensure()
+        draft = await LaunchRepository(session, Scope(workspace_id)).create_draft(
+            name=name, brief=BRIEF, target_date=date.today() + timedelta(days=100), launch_type="software_release",
+            channel_id=channel, created_by=PM, members=TEAM,
+        )
+    assert await plan_launch(db, workspace_id, draft.id) is PlanOutcome.PLANNED
+    async with db.reader() as session:
+        launch = await LaunchRepository(session, Scope(workspace_id)).get(draft.id)
+    assert launch is not None
+    return launch
+
+
+async def planned_in(stack: Stack, name: str, channel: str) -> Launch:
+    """A planned launch in a channel of its own: keys typed there mean its tasks."""
+    stack.standin.directory.add_channel({"id": channel, "name": channel.lower()})
+    return await planned(stack.db, stack.standin.team_id, f"{name} {stack.backend}", channel)
+
+
+async def tasks_of(db: Database, launch: Launch) -> list[Task]:
+    async with db.reader() as session:
+        return await LaunchRepository(session, Scope(launch.workspace_id)).tasks(launch.id)
+
+
+async def task_by_id(db: Database, task_id: int) -> Task:
+    async with db.reader() as session:
+        task = await session.get(Task, task_id)
+    assert task is not None
+    return task
+
+
+async def launch_by_id(db: Database, launch_id: int) -> Launch:
+    async with db.reader() as session:
+        launch = await session.get(Launch, launch_id)
+    assert launch is not None
+    return launch
+
+
+def critical_work(launch: Launch, tasks: list[Task]) -> list[Task]:
+    """Tasks on the critical path with work in them and an owner in Slack."""
+    by_key = {t.key: t for t in tasks}
+    return [by_key[k] for k in launch.critical_path
+            if not by_key[k].milestone and by_key[k].estimate_days > 0 and by_key[k].assignee_slack_id]
+
+
+async def audit_count(db: Database, action: str, target: str) -> int:
+    async with db.reader() as session:
+        query = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action,
+                                                                   AuditEntry.target == target)
+        return int(await session.scalar(query) or 0)
+
+
+async def alerts_for(db: Database, task_id: int) -> int:
+    async with db.reader() as session:
+        query = select(func.count()).select_from(Outbox).where(Outbox.kind == "critical_blocked",
+                                                               Outbox.idempotency_key.like(f"task:{task_id}:%"))
+        return int(await session.scalar(query) or 0)
+
+
+async def answer(stack: Stack, user: str, send: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """Do something and return the ephemeral answer it gets."""
+    before = len(stack.standin.ephemerals(user))
+    ack = await send()
+    assert ack.status == 200
+    await stack.standin.wait_for(lambda: len(stack.standin.ephemerals(user)) > before, timeout=20)
+    reply = stack.standin.ephemerals(user)[-1]
+    assert stack.standin.validation_errors == []
+    return reply
+
+
+def command(stack: Stack, user: str, text: str, channel: str) -> Callable[[], Awaitable[Any]]:
+    return lambda: stack.slack.slash_command(user, "/launch", text, channel_id=channel)
+
+
+def click(stack: Stack, user: str, message: dict[str, Any], action_id: str, value: str
+          ) -> Callable[[], Awaitable[Any]]:
+    return lambda: stack.slack.click(user, action_id=action_id, value=value, message=message)
+
+
+async def test_start_done_and_double_click(stack: Stack) -> None:
+    here = "C0BUTTONS"
+    launch = await planned_in(stack, "Buttons", here)
+    tasks = await tasks_of(stack.db, launch)
+    path = critical_work(launch, tasks)
+    owned = next(t for t in tasks if t.assignee_slack_id == "U101" and t.key not in launch.critical_path)
+    target = f"task:{owned.id}"
+
+    # The owner starts it from the keyboard; the answer is the task's line with its buttons.
+    reply = await answer(stack, "U101", command(stack, "U101", f"start {owned.key.lower()}", here))
+    assert "now *in progress*" in reply["text"]
+    task = await task_by_id(stack.db, owned.id)
+    assert task.status == TaskStatus.IN_PROGRESS and task.started_at is not None and task.updated_at is not None
+    assert await audit_count(stack.db, "task.updated", target) == 1
+    await stack.standin.wait_for(lambda: stack.standin.home("U101") is not None, timeout=10)
+
+    # Done from the button on that answer; a second click changes nothing and records nothing.
+    started = reply
+    reply = await answer(stack, "U101", click(stack, "U101", started, ActionId.TASK_DONE, str(owned.id)))
+    assert "now *done*" in reply["text"]
+    task = await task_by_id(stack.db, owned.id)
+    assert task.status == TaskStatus.DONE and task.completed_at is not None
+    again = await answer(stack, "U101", click(stack, "U101", started, ActionId.TASK_DONE, str(owned.id)))
+    assert "already done; nothing changed" in again["text"]
+    assert await audit_count(stack.db, "task.updated", target) == 2
+    assert (await task_by_id(stack.db, owned.id)).completed_at == task.completed_at
+
+    # The PM finishes critical work: the critical path is recomputed over the work that is left.
+    reply = await answer(stack, PM, command(stack, PM, f"done {path[0].key}", here))
+    assert "now *done*" in reply["text"]
+    after = await launch_by_id(stack.db, launch.id)
+    assert after.critical_path_days < launch.critical_path_days
+    assert (await task_by_id(stack.db, path[0].id)).slack_days == 0
+
+
+async def test_blocking_critical_work_alerts_the_pm_once(stack: Stack) -> None:
+    here = "C0BLOCKED"
+    launch = await planned_in(stack, "Blocked", here)
+    tasks = await tasks_of(stack.db, launch)
+    critical = critical_work(launch, tasks)[1]
+    owner = critical.assignee_slack_id
+    assert owner is not None
+    dm_before = len([m for m in stack.standin.messages(PM) if critical.key in m.get("text", "")])
+
+    reply = await answer(stack, owner, command(stack, owner, f"block {critical.key} waiting for the API keys", here))
+    assert "now *blocked*" in reply["text"] and f"<@{PM}>" in reply["text"]
+    task = await task_by_id(stack.db, critical.id)
+    assert task.status == TaskStatus.BLOCKED and task.blocked_reason == "waiting for the API keys"
+    await stack.settle()
+    await stack.standin.wait_for(
+        lambda: len([m for m in stack.standin.messages(PM) if critical.key in m.get("text", "")]) == dm_before + 1,
+        timeout=20)
+    alert = [m for m in stack.standin.messages(PM) if critical.key in m.get("text", "")][-1]
+    assert "waiting for the API keys" in render_blocks(alert["blocks"])
+    stored = await launch_by_id(stack.db, launch.id)
+    assert stored.risks[0]["code"] == "blocked_critical_path" and stored.risks[0]["severity"] == "high"
+
+    # The same block again (a replay, a second typing): nothing changes and nobody hears twice.
+    again = await answer(stack, owner, command(stack, owner, f"block {critical.key} waiting for the API keys", here))
+    assert "already blocked" in again["text"]
+    await stack.settle()
+    assert await alerts_for(stack.db, critical.id) == 1
+    assert await audit_count(stack.db, "task.updated", f"task:{critical.id}") == 1
+
+    # Resumed, then blocked again through the modal: an empty reason is a field error; a new event alerts again.
+    resumed = await answer(stack, owner, click(stack, owner, again, ActionId.TASK_START, str(critical.id)))
+    assert "now *in progress*" in resumed["text"]
+    ack = await stack.slack.click(owner, action_id=ActionId.TASK_BLOCK, value=str(critical.id), message=resumed)
+    await stack.standin.wait_for(lambda: stack.standin.view_opened_by(ack.trigger_id) is not None, timeout=10)
+    modal = stack.standin.view_opened_by(ack.trigger_id)
+    assert modal is not None and modal["callback_id"] == "task_block"
+    empty = await stack.slack.submit_view(owner, modal, {"reason": "   "}, require=False)
+    assert empty.json is not None and empty.json["response_action"] == "errors" and "reason" in empty.json["errors"]
+    assert (await task_by_id(stack.db, critical.id)).status == TaskStatus.IN_PROGRESS
+    before = len(stack.standin.ephemerals(owner))
+    done = await stack.slack.submit_view(owner, modal, {"reason": "legal has not signed off"})
+    assert done.status == 200 and not done.body.strip()
+    await stack.standin.wait_for(lambda: len(stack.standin.ephemerals(owner)) > before, timeout=20)
+    task = await task_by_id(stack.db, critical.id)
+    assert task.status == TaskStatus.BLOCKED and task.blocked_reason == "legal has not signed off"
+    await stack.settle()
+    assert await alerts_for(stack.db, critical.id) == 2
+    assert stack.standin.validation_errors == []
+
+
+async def test_unknown_and_ambiguous_keys(stack: Stack) -> None:
+    here = "C0KEYS"
+    first = await planned_in(stack, "Keys one", here)
+    second = await planned_in(stack, "Keys two", here)
+    key = (await tasks_of(stack.db, first))[0].key
+
+    reply = await answer(stack, PM, command(stack, PM, f"done {key}99", here))
+    assert "I found no task" in reply["text"] and "Close matches" in reply["text"]
+    reply = await answer(stack, PM, command(stack, PM, "done", here))
+    assert "/launch done ENG-3" in reply["text"]
+
+    # The key is in several launches of this channel: ask which, one button per launch.
+    reply = await answer(stack, PM, command(stack, PM, f"done {key}", here))
+    assert "Which one" in reply["text"]
+    text = render_blocks(reply["blocks"])
+    assert first.name in text and second.name in text
+    other = next(t for t in await tasks_of(stack.db, second) if t.key == key)
+    done = await answer(stack, PM, click(stack, PM, reply, ActionId.TASK_DONE, str(other.id)))
+    assert "now *done*" in done["text"]
+    assert (await task_by_id(stack.db, other.id)).status == TaskStatus.DONE
+    assert next(t for t in await tasks_of(stack.db, first) if t.key == key).status == TaskStatus.TODO
+
+    # In a channel that holds only one of the launches, the key means that launch's task.
+    only_here = await planned_in(stack, "Keys three", "C0KEYS3")
+    reply = await answer(stack, PM, command(stack, PM, f"start {key}", "C0KEYS3"))
+    assert "now *in progress*" in reply["text"]
+    assert next(t for t in await tasks_of(stack.db, only_here) if t.key == key).status == TaskStatus.IN_PROGRESS
+
+
+async def test_not_allowed_and_forged_payloads(stack: Stack) -> None:
+    here = "C0GUARDED"
+    launch = await planned_in(stack, "Guarded", here)
+    tasks = await tasks_of(stack.db, launch)
+    theirs = next(t for t in tasks if t.assignee_slack_id == "U102")
+    reply = await answer(stack, PM, command(stack, PM, f"start {theirs.key}", here))
+
+    # A member who neither owns the task nor runs the launch: told why, nothing changes, the denial is audited.
+    denied = await answer(stack, OUTSIDER, click(stack, OUTSIDER, reply, ActionId.TASK_DONE, str(theirs.id)))
+    assert "Only the task's owner" in denied["text"]
+    denied = await answer(stack, OUTSIDER, command(stack, OUTSIDER, f"done {theirs.key}", here))
+    assert "Only the task's owner" in denied["text"]
+    opened_before = len(stack.standin.calls_to("views.open"))
+    denied = await answer(stack, OUTSIDER, click(stack, OUTSIDER, reply, ActionId.TASK_BLOCK, str(theirs.id)))
+    assert "Only the task's owner" in denied["text"]
+    assert len(stack.standin.calls_to("views.open")) == opened_before
+    assert (await task_by_id(stack.db, theirs.id)).status == TaskStatus.IN_PROGRESS
+    assert await audit_count(stack.db, "access.denied", f"task:{theirs.id}") == 3
+
+    # A payload naming another workspace's task: even an admin of this one reaches nothing.
+    elsewhere = await foreign_task(stack.db)
+    forged = copy.deepcopy(reply)
+    for block in forged["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == ActionId.TASK_DONE:
+                element["value"] = str(elsewhere.id)
+    refused = await answer(stack, PM, click(stack, PM, forged, ActionId.TASK_DONE, str(elsewhere.id)))
+    assert "does not exist in this workspace" in refused["text"]
+    assert (await task_by_id(stack.db, elsewhere.id)).status == TaskStatus.TODO
+    assert await audit_count(stack.db, "access.denied", f"task:{elsewhere.id}") == 1
+
+
+async def foreign_task(db: Database) -> Task:
+    scope = Scope("T0ELSEWHERE")
+    async with db.session() as session:
+        await WorkspaceRepository(session, scope).ensure()
+        launches = LaunchRepository(session, scope)
+        launch = await launches.create_draft(
+            name="Not yours", brief="x", target_date=date.today() + timedelta(days=30),
+            launch_type="software_release", channel_id=None, created_by="U900", members=[],
+        )
+        task = NewTask(key="ENG-1", title="Elsewhere", description="", team="engineering", role="engineer",
+                       assignee=None, assignee_slack_id="U900", estimate_days=2, start=None, due=None, priority="P1",
+                       confidence=0.9, flags=[], milestone=False, slack_days=0)
+        assert await launches.save_plan(launch.id, [task], [], PlanAnalysis(["ENG-1"], 2, [], 0.5))
+        stored = await launches.tasks(launch.id)
+    return stored[0]
+
+
+# --- the update agent on its own ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Any:
+    url = f"sqlite+aiosqlite:///{tmp_path}/t.db"
+    await upgrade_async(url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def test_two_clicks_at_once_make_one_change(db: Database) -> None:
+    launch = await planned(db, "T1", "Race")
+    task = critical_work(launch, await tasks_of(db, launch))[0]
+    owner = Actor("T1", task.assignee_slack_id or "", Role.MEMBER)
+    results = await asyncio.gather(*(update_task(db, owner, task.id, TaskChange.DONE) for _ in range(2)))
+    assert sorted(r.outcome for r in results) == [UpdateOutcome.UNCHANGED, UpdateOutcome.UPDATED]
+    assert await audit_count(db, "task.updated", f"task:{task.id}") == 1
+    # Not the owner, not the PM: denied, unchanged.
+    stranger = Actor("T1", "U999", Role.MEMBER)
+    denied = await update_task(db, stranger, task.id, TaskChange.START)
+    assert denied.outcome is UpdateOutcome.DENIED and (await task_by_id(db, task.id)).status == TaskStatus.DONE
+    # Another workspace's actor does not find it at all.
+    missing = await update_task(db, Actor("T2", PM, Role.ADMIN), task.id, TaskChange.START)
+    assert missing.outcome is UpdateOutcome.MISSING
+
+
+async def test_blocking_without_a_critical_path_task_alerts_nobody(db: Database) -> None:
+    launch = await planned(db, "T1", "Quiet")
+    tasks = await tasks_of(db, launch)
+    loose = next(t for t in tasks if t.slack_days > 1 and not t.milestone)
+    result = await update_task(db, Actor("T1", PM, Role.ADMIN), loose.id, TaskChange.BLOCK, reason="vendor late")
+    assert result.outcome is UpdateOutcome.UPDATED and not result.on_critical_path and not result.alerted
+    stored = await launch_by_id(db, launch.id)
+    assert any(r["code"] == "blocked_work" for r in stored.risks)
+    assert await alerts_for(db, loose.id) == 0
+
+
+def test_apply_change_sets_the_timestamps_once() -> None:
+    task = Task(status=TaskStatus.TODO, key="ENG-1")
+    now = utcnow()
+    assert apply_change(task, TaskChange.START, None, now)
+    assert task.started_at == now and task.completed_at is None
+    assert not apply_change(task, TaskChange.START, None, now + timedelta(hours=1))
+    with pytest.raises(ValueError):
+        apply_change(task, TaskChange.BLOCK, "  ", now)
+    assert apply_change(task, TaskChange.BLOCK, " waiting ", now)
+    assert task.blocked_reason == "waiting" and task.status == TaskStatus.BLOCKED
+    assert apply_change(task, TaskChange.DONE, None, now)
+    assert task.blocked_reason is None and task.completed_at == now and task.started_at == now
