@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from agents.policy import Action, Actor, Decision, decide
 from storage.audit import AuditLog
 from storage.db import Database
@@ -55,7 +57,12 @@ def role_from_profile(profile: Mapping[str, Any]) -> Role:
 async def load_actor(db: Database, workspace_id: str, user_id: str) -> Actor:
     """The actor as stored; a person never seen is a Member. No Slack call."""
     async with db.reader() as session:
-        user = await WorkspaceRepository(session, Scope(workspace_id)).user(user_id)
+        return await stored_actor(session, workspace_id, user_id)
+
+
+async def stored_actor(session: AsyncSession, workspace_id: str, user_id: str) -> Actor:
+    """load_actor within a session the caller already holds (one connection for the whole request)."""
+    user = await WorkspaceRepository(session, Scope(workspace_id)).user(user_id)
     return Actor(workspace_id, user_id, Role(user.role) if user is not None else Role.MEMBER)
 
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from sqlalchemy.exc import IntegrityError
 
-from agents.access import AuditAction, load_actor, record_denial
+from agents.access import AuditAction, record_denial, stored_actor
 from agents.intake import BriefForm, ValidBrief, validate_brief_form
-from agents.policy import Action, decide
+from agents.policy import Action, Actor, Decision, decide
 from blocks.ids import BriefField, CallbackId
 from blocks.rich_text import rich_text_to_markdown
 from bot.jobs import JobName
 from bot.services import services_of
 from storage.audit import AuditLog
+from storage.db import Database
 from storage.launches import LaunchRepository
+from storage.models import Launch
 from storage.scope import Scope
 from storage.workspaces import WorkspaceRepository
 
@@ -51,37 +54,8 @@ async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
     user_id = body["user"]["id"]
     scope = Scope(context["team_id"], user_id)
     today = datetime.now(LATEST_TIME_ZONE).date()
-    # Before the ack, so from storage only: the person was resolved when they typed /launch new.
-    actor = await load_actor(services.db, scope.workspace_id, user_id)
-    decision = decide(actor, Action.LAUNCH_CREATE)
-    if not decision.allowed:
-        await record_denial(services.db, actor, Action.LAUNCH_CREATE, "launch:new", decision)
-        await ack(response_action="errors", errors={BriefField.NAME: decision.reason})
-        return
     try:
-        async with services.db.session() as session:
-            launches = LaunchRepository(session, scope)
-            # The validator collapses whitespace in the name; check the name as it will be stored.
-            taken = await launches.name_taken(" ".join(form.name.split()))
-            checked = validate_brief_form(form, today=today, name_taken=taken)
-            if not isinstance(checked, ValidBrief):
-                await ack(response_action="errors", errors=checked)
-                return
-            await WorkspaceRepository(session, scope).ensure(body.get("team", {}).get("domain", ""))
-            launch = await launches.create_draft(
-                name=checked.name,
-                brief=checked.brief,
-                target_date=checked.target_date,
-                launch_type=checked.launch_type,
-                channel_id=checked.channel,
-                created_by=user_id,
-                members=[("", "", slack_id) for slack_id in checked.team],
-            )
-            await AuditLog(session, scope).append(
-                actor=user_id, action=AuditAction.LAUNCH_CREATED, target=f"launch:{launch.id}", before=None,
-                after={"name": launch.name, "target_date": launch.target_date, "launch_type": launch.launch_type,
-                       "channel_id": launch.channel_id, "team": checked.team, "status": launch.status},
-            )
+        launch = await store_draft(services.db, scope, form, today, body.get("team", {}).get("domain", ""))
     except IntegrityError:
         # Two submissions raced for the same name and the other one won; anything else is a bug.
         async with services.db.reader() as session:
@@ -89,8 +63,56 @@ async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
                 raise
         await ack(response_action="errors", errors={BriefField.NAME: "A launch with this name was just created."})
         return
+    if isinstance(launch, Refusal):
+        await record_denial(services.db, launch.actor, Action.LAUNCH_CREATE, "launch:new", launch.decision)
+        await ack(response_action="errors", errors={BriefField.NAME: launch.decision.reason})
+        return
+    if not isinstance(launch, Launch):
+        await ack(response_action="errors", errors=launch)
+        return
     await services.jobs.enqueue(JobName.PLAN_LAUNCH, scope.workspace_id, launch.id)
     await ack()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    actor: Actor
+    decision: Decision
+
+
+async def store_draft(db: Database, scope: Scope, form: BriefForm, today: date,
+                      team_domain: str) -> Launch | Refusal | dict[str, str]:
+    """The draft launch, a policy refusal, or the form's field errors; one connection for all of it.
+
+    Before the ack, so from storage only: the person was resolved when they typed /launch new.
+    """
+    async with db.session() as session:
+        actor = await stored_actor(session, scope.workspace_id, scope.user_id or "")
+        decision = decide(actor, Action.LAUNCH_CREATE)
+        if not decision.allowed:
+            return Refusal(actor, decision)
+        launches = LaunchRepository(session, scope)
+        # The validator collapses whitespace in the name; check the name as it will be stored.
+        taken = await launches.name_taken(" ".join(form.name.split()))
+        checked = validate_brief_form(form, today=today, name_taken=taken)
+        if not isinstance(checked, ValidBrief):
+            return checked
+        await WorkspaceRepository(session, scope).ensure(team_domain)
+        launch = await launches.create_draft(
+            name=checked.name,
+            brief=checked.brief,
+            target_date=checked.target_date,
+            launch_type=checked.launch_type,
+            channel_id=checked.channel,
+            created_by=actor.user_id,
+            members=[("", "", slack_id) for slack_id in checked.team],
+        )
+        await AuditLog(session, scope).append(
+            actor=actor.user_id, action=AuditAction.LAUNCH_CREATED, target=f"launch:{launch.id}", before=None,
+            after={"name": launch.name, "target_date": launch.target_date, "launch_type": launch.launch_type,
+                   "channel_id": launch.channel_id, "team": checked.team, "status": launch.status},
+        )
+        return launch
 
 
 def register(app: AsyncApp) -> None:

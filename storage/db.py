@@ -37,9 +37,12 @@ def _begin_immediate(connection: Any) -> None:
 def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     """An engine for `url`. On SQLite the writer engine holds one connection that begins immediately."""
     if not url.startswith("sqlite"):
-        # Enough connections that 20 concurrent requests (two sessions each) reuse them instead of
-        # opening overflow connections that are closed again on return.
-        return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        # Enough connections that 20 concurrent requests reuse them instead of opening overflow connections
+        # that are closed again on return. No pre-ping: on asyncpg it is a transaction and a statement (three
+        # round trips) at every checkout. A connection the server dropped fails its first use instead, and
+        # SQLAlchemy then invalidates the whole pool, so one request sees the error; recycling retires
+        # connections before a firewall or PgBouncer idles them out.
+        return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
     if is_in_memory(url):
         # One shared connection is the whole database; readers and the writer must use it.
         engine = create_async_engine(url, poolclass=StaticPool)
