@@ -87,8 +87,9 @@ class RqJobs:
         self.queue = Queue(queue_name, connection=Redis.from_url(redis_url))
 
     async def enqueue(self, name: JobName, *args: JobArg) -> None:
-        # A local Redis round trip is well under a millisecond; no thread hop needed.
-        self.queue.enqueue(perform, str(name), list(args), job_timeout=600, failure_ttl=7 * 86400)
+        # redis-py blocks on the socket; in a thread, a busy Redis never stalls every other request's ack.
+        await asyncio.to_thread(self.queue.enqueue, perform, str(name), list(args), job_timeout=600,
+                                failure_ttl=7 * 86400)
 
 
 def build_queue(settings: Settings) -> InlineJobs | RqJobs:
