@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents import tracker_sync
 from agents.plan import Plan, PlannedTask
 from storage.launches import LaunchRepository, NewDependency, NewTask, PlanAnalysis
 from storage.versions import VersionRepository
@@ -31,6 +32,8 @@ async def store_plan(
         return False
     # The first version stays readable after re-plans (`/launch status NAME v1`).
     await VersionRepository(launches.session, launches.scope).record_saved(launch_id, plan.to_json())
+    # The launch's tracker (if it has one) gets its tasks, in this same transaction (agents/tracker_sync.py).
+    await tracker_sync.queue_launch(launches.session, launches.scope, launch_id)
     return True
 
 

@@ -59,8 +59,9 @@ async def weekly_insights(repo: OkrRepository, today: date) -> list[DepartmentIn
         for view in mine:
             for kr in view.key_results:
                 points = [(d, value) for d, value in history.get(kr.row.id, []) if d <= today]
-                before = [value for d, value in points if d < since]
-                week = [value for d, value in points if since <= d]
+                # The week is the seven days ending today: a check-in exactly a week ago belongs to last week.
+                before = [value for d, value in points if d <= since]
+                week = [value for d, value in points if since < d]
                 start, target = kr.row.start_value, kr.row.target_value
                 if week:
                     old = progress_of(start, target, before[-1] if before else start)
@@ -70,6 +71,7 @@ async def weekly_insights(repo: OkrRepository, today: date) -> list[DepartmentIn
                 elif kr.status is not OkrStatus.DONE:
                     missing.append(kr)
         at_risk = [v for v in mine if v.status in (OkrStatus.AT_RISK, OkrStatus.OFF_TRACK)]
-        insights.append(DepartmentInsight(department, period, moved, sorted(at_risk, key=lambda v: v.row.key),
-                                          missing))
+        insights.append(DepartmentInsight(department, period, sorted(moved, key=lambda m: m.key_result.row.key),
+                                          sorted(at_risk, key=lambda v: v.row.key),
+                                          sorted(missing, key=lambda k: k.row.key)))
     return insights

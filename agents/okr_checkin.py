@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from agents.okr_audit import OkrAuditAction, key_result_state, key_result_target, record, record_refusal
-from agents.okr_board import cached_facts
+from agents.okr_board import KrView, cached_facts
 from agents.okr_progress import OkrRules, Point, Rollup, Window, kr_facts, kr_verdict, objective_rollup
-from storage.okr_enums import ApprovalState, OkrStatus, ProgressSource
+from storage.okr_enums import OkrStatus, ProgressSource
 from storage.okr_models import KeyResult, Objective
+from storage.okr_rollup import RollupRepository, RollupWrite
 from storage.okrs import OkrRepository
 
 ALL_DAYS = date.max
@@ -51,24 +53,45 @@ async def refresh_key_result(repo: OkrRepository, kr: KeyResult, window: Window,
     return status
 
 
-async def roll_up_path(repo: OkrRepository, objective: Objective, today: date, rules: OkrRules) -> list[str]:
-    """Recompute this objective and each ancestor from their key results' facts and children's caches."""
-    path: list[str] = []
-    current: Objective | None = objective
-    seen: set[int] = set()
-    while current is not None and current.id not in seen:
-        seen.add(current.id)
-        window = await window_of(repo, current)
-        krs = await repo.key_results_of([current.id])
-        measured = [(k.weight, k.progress, kr_verdict(cached_facts(k), window, today, rules).status) for k in krs]
-        children = [Rollup(c.progress, OkrStatus(c.status)) for c in await repo.children(current.id)
-                    if c.approval == ApprovalState.APPROVED]
-        rollup = objective_rollup(measured, children, window, today, rules)
-        await repo.set_objective_rollup(current.id, rollup.progress, rollup.status, today)
-        current.progress, current.status = rollup.progress, rollup.status
-        path.append(current.key)
-        current = await repo.objective(current.parent_id) if current.parent_id else None
-    return path
+async def roll_up_path(repo: OkrRepository, objective: Objective, today: date, rules: OkrRules,
+                       known: dict[int, Window] | None = None) -> list[str]:
+    """Recompute this objective and each ancestor from their key results' facts and children's caches.
+
+    Incremental: the path is read in one query, its key results in one, the children of path objectives
+    without key results in one, and the new rollups are written in one executemany UPDATE.
+    """
+    rollups = RollupRepository(repo.session, repo.scope)
+    path = await rollups.path_up(objective.id)
+    if not path:
+        return []
+    windows = dict(known or {})
+    if missing := {r.period_id for r in path} - set(windows):  # a path normally lies in one period, known already
+        windows |= {pid: Window(*bounds) for pid, bounds in (await rollups.windows(list(missing))).items()}
+    ids = [row.id for row in path]
+    measured: dict[int, list[tuple[float, float, OkrStatus]]] = {i: [] for i in ids}
+    for k in await rollups.key_result_facts(ids):
+        facts = cached_facts(k)
+        measured[k.objective_id].append(
+            (k.weight, k.progress, kr_verdict(facts, windows[_period_of(path, k.objective_id)], today, rules).status)
+        )
+    children: dict[int, dict[int, Rollup]] = {i: {} for i in ids}
+    for c in await rollups.approved_children([i for i in ids if not measured[i]]):
+        children[c.parent_id][c.id] = Rollup(c.progress, OkrStatus(c.status))
+    writes: list[RollupWrite] = []
+    below: tuple[int, Rollup] | None = None
+    for row in path:
+        mine = children[row.id]
+        if below is not None and below[0] in mine:
+            mine[below[0]] = below[1]  # the child just recomputed, not its old cache
+        rollup = objective_rollup(measured[row.id], list(mine.values()), windows[row.period_id], today, rules)
+        writes.append(RollupWrite(row.id, rollup.progress, rollup.status))
+        below = (row.id, rollup)
+    await rollups.write(writes, today)
+    return [row.key for row in path]
+
+
+def _period_of(path: list[Any], objective_id: int) -> int:
+    return next(row.period_id for row in path if row.id == objective_id)
 
 
 async def check_in(repo: OkrRepository, kr: KeyResult, *, value: float, author: str, day: date,
@@ -85,13 +108,21 @@ async def check_in(repo: OkrRepository, kr: KeyResult, *, value: float, author: 
     before = key_result_state(kr)
     checkin = await repo.add_checkin(kr, day=day, value=value, confidence=confidence, note=note[:3000],
                                      author=author, source=source, source_ref=source_ref)
-    status = await refresh_key_result(repo, kr, await window_of(repo, objective), day, rules)
-    path = await roll_up_path(repo, objective, day, rules)
+    window = await window_of(repo, objective)
+    status = await refresh_key_result(repo, kr, window, day, rules)
+    path = await roll_up_path(repo, objective, day, rules, {objective.period_id: window})
     if checkin is not None:
         await record(repo, actor=author, action=OkrAuditAction.CHECKED_IN, target=key_result_target(kr),
                      before=before, after={**key_result_state(kr), "value": value, "day": day, "source": source},
                      note=f"rolled up {' → '.join(path)}")
     return CheckInResult(kr, checkin is not None, status, kr.progress, path)
+
+
+async def key_result_view(repo: OkrRepository, kr: KeyResult, today: date) -> KrView:
+    """A key result's verdict as of today from its cached facts (no need to load its period's tree)."""
+    objective = await repo.objective(kr.objective_id)
+    assert objective is not None
+    return KrView(kr, kr_verdict(cached_facts(kr), await window_of(repo, objective), today, await rules_for(repo)))
 
 
 UPDATE_USAGE = "Use `/okr update KEY VALUE [note]`, e.g. `/okr update ENG-1.1 560 shipped the cache`."

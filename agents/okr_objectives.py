@@ -9,6 +9,7 @@ from datetime import date
 
 from agents.okr_audit import OkrAuditAction, objective_target, record, record_refusal
 from agents.okr_checkin import roll_up_path, rules_for
+from agents.okr_notify import queue_approval_requests, queue_comment, queue_decision
 from agents.policy.okrs import can_comment, can_decide_approval, can_see_objective
 from storage.okr_enums import ApprovalState, ObjectiveLevel, Visibility
 from storage.okr_models import Objective, OkrComment
@@ -127,7 +128,11 @@ async def submit_objective(repo: OkrRepository, form: ObjectiveForm, actor: str)
                  after={"title": objective.title, "level": objective.level, "period_id": objective.period_id,
                         "parent_id": objective.parent_id, "visibility": objective.visibility,
                         "approval": objective.approval, "key_results": key_results})
-    return Submitted(objective, await approvers_of(repo, objective))
+    approvers = await approvers_of(repo, objective)
+    submission = await repo.last_decision(objective.id)
+    assert submission is not None
+    await queue_approval_requests(repo, objective, actor, approvers, submission.id)
+    return Submitted(objective, approvers)
 
 
 async def approvers_of(repo: OkrRepository, objective: Objective) -> list[str]:
@@ -160,6 +165,9 @@ async def decide(repo: OkrRepository, objective: Objective, actor: str, *, appro
         raise AlreadyDecided(await already_decided(repo, objective))
     await record(repo, actor=actor, action=action, target=objective_target(objective), before=before,
                  after={"approval": objective.approval, "reason": reason.strip()})
+    decision = await repo.last_decision(objective.id)
+    assert decision is not None
+    await queue_decision(repo, objective, actor, approve, reason.strip(), decision.id)
     if approve:
         await roll_up_path(repo, objective, today, await rules_for(repo))
     return objective
@@ -174,7 +182,7 @@ async def already_decided(repo: OkrRepository, objective: Objective) -> str:
 
 
 async def add_comment(repo: OkrRepository, objective: Objective, actor: str, text: str) -> OkrComment:
-    """A comment; its @mentions (and the owner) are the people to notify."""
+    """A comment; its @mentions who may see the objective (and its owner) are notified through the outbox."""
     role = await repo.role_of(actor)
     if not can_comment(actor, role, objective):
         await record_refusal(repo, actor=actor, attempted=OkrAuditAction.COMMENTED,
@@ -187,6 +195,7 @@ async def add_comment(repo: OkrRepository, objective: Objective, actor: str, tex
     # The text stays in okr_comments; the log keeps that it was said, by whom, and who was named.
     await record(repo, actor=actor, action=OkrAuditAction.COMMENTED, target=objective_target(objective),
                  after={"comment_id": comment.id, "mentions": mentions, "length": len(comment.text)})
+    await queue_comment(repo, objective, comment, await notify_for_comment(repo, objective, comment))
     return comment
 
 

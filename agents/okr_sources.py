@@ -7,24 +7,42 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from agents.okr_checkin import CheckInResult, check_in
+from storage.db import Database
 from storage.okr_enums import LIFTOFF_AUTHOR, ProgressSource
 from storage.okr_models import KeyResult
+from storage.okr_sources import LaunchProgressRepository, workspaces_with_sources
 from storage.okrs import OkrRepository
+from storage.scope import Scope
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_VERSION = "v0"
 MAX_SKEW_SECONDS = 5 * 60
 
 
-class JqlCounter(Protocol):
-    """What the tracker integration provides for JQL-driven key results."""
+class JqlCountError(RuntimeError):
+    """The tracker could not count (not connected, a JQL it refuses, down): the key result keeps its value."""
 
-    async def count(self, jql: str) -> int: ...
+
+class JqlCounter(Protocol):
+    """What the tracker integration provides for JQL-driven key results: one workspace's Jira connection."""
+
+    async def count(self, jql: str) -> int:
+        """How many issues match `jql` now (>= 0); raises JqlCountError when it cannot say."""
+        ...
+
+
+class JqlCounters(Protocol):
+    """The tracker integration's counters by workspace; None where the workspace has no Jira connection."""
+
+    async def for_workspace(self, workspace_id: str) -> JqlCounter | None: ...
 
 
 class MetricError(ValueError):
@@ -105,8 +123,57 @@ async def sync_launch(repo: OkrRepository, kr: KeyResult, task_statuses: list[st
                           note=f"{value:g}% of launch tasks done")
 
 
-async def sync_jira(repo: OkrRepository, kr: KeyResult, counter: JqlCounter, day: date) -> CheckInResult:
-    """A JQL-following key result takes the count of issues the query returns."""
-    value = float(await counter.count(kr.source_ref or ""))
+async def sync_jira(repo: OkrRepository, kr: KeyResult, counter: JqlCounter, day: date) -> CheckInResult | None:
+    """A JQL-following key result takes the count of issues the query returns (None: no count, nothing changed)."""
+    if not (kr.source_ref or "").strip():
+        return None
+    try:
+        count = await counter.count(kr.source_ref or "")
+    except JqlCountError as exc:
+        log.warning("JQL count for %s failed: %s", kr.key, exc)
+        return None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        log.warning("JQL count for %s is not a count: %r", kr.key, count)
+        return None
+    value = float(count)
     return await check_in(repo, kr, value=value, author=LIFTOFF_AUTHOR, day=day, source=ProgressSource.JIRA,
                           source_ref=f"jira:{day.isoformat()}:{value:g}", note=f"JQL count {value:g}")
+
+
+async def sync_launch_key_results(db: Database, workspace_id: str, launch_id: int, day: date | None = None
+                                  ) -> list[CheckInResult]:
+    """After a launch's tasks changed: every key result following it takes its share of tasks done, in one
+    transaction (a repeat with the same share the same day records nothing)."""
+    day = day or date.today()
+    async with db.session() as session:
+        scope = Scope(workspace_id)
+        launches = LaunchProgressRepository(session, scope)
+        followers = await launches.followers(launch_id)
+        if not followers:
+            return []
+        statuses = await launches.task_statuses(launch_id)
+        repo = OkrRepository(session, scope)
+        return [await sync_launch(repo, kr, statuses, day) for kr in followers]
+
+
+async def sync_sources(db: Database, day: date | None = None, counters: JqlCounters | None = None) -> int:
+    """The scheduled sync of every workspace: launch-following key results, and JQL ones where a counter exists.
+    Returns how many check-ins were new."""
+    day = day or date.today()
+    async with db.reader() as session:
+        workspaces = await workspaces_with_sources(session)
+    recorded = 0
+    for workspace_id in workspaces:
+        async with db.reader() as session:
+            launch_ids = await LaunchProgressRepository(session, Scope(workspace_id)).followed_launches()
+        for launch_id in launch_ids:
+            recorded += sum(r.recorded for r in await sync_launch_key_results(db, workspace_id, launch_id, day))
+        counter = await counters.for_workspace(workspace_id) if counters is not None else None
+        if counter is None:
+            continue
+        async with db.session() as session:
+            repo = OkrRepository(session, Scope(workspace_id))
+            for kr in await repo.key_results_by_source(ProgressSource.JIRA):
+                result = await sync_jira(repo, kr, counter, day)
+                recorded += bool(result and result.recorded)
+    return recorded

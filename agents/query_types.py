@@ -73,25 +73,28 @@ class OkrQuery:
         return {"intent": str(self.intent), "subject": str(self.subject), "filters": self.filters.to_json()}
 
 
+# Written for strict structured output (OpenAI strict mode, Anthropic output_config): every property required,
+# no extra ones, nullable types instead of optional keys. Lengths and names are checked by query_from_json.
 QUERY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["intent", "subject", "filters"],
     "properties": {
-        "intent": {"enum": [i.value for i in Intent]},
-        "subject": {"enum": [s.value for s in Subject]},
+        "intent": {"type": "string", "enum": [i.value for i in Intent]},
+        "subject": {"type": "string", "enum": [s.value for s in Subject]},
         "filters": {
             "type": "object",
             "additionalProperties": False,
+            "required": ["status", "period", "level", "department", "team", "owner", "text"],
             "properties": {
-                "status": {"type": "array", "items": {"enum": [s.value for s in OkrStatus]}},
+                "status": {"type": "array", "items": {"type": "string", "enum": [s.value for s in OkrStatus]}},
                 "period": {"type": ["string", "null"],
                            "description": "this_quarter, last_quarter, next_quarter, Qn, or a period name"},
-                "level": {"enum": [*[lv.value for lv in ObjectiveLevel], None]},
+                "level": {"type": ["string", "null"], "enum": [*[lv.value for lv in ObjectiveLevel], None]},
                 "department": {"type": ["string", "null"]},
                 "team": {"type": ["string", "null"]},
-                "owner": {"type": ["string", "null"], "description": "'me' or a Slack user id"},
-                "text": {"type": ["string", "null"], "maxLength": TEXT_MAX},
+                "owner": {"type": ["string", "null"], "description": "'me' or a Slack user id from a <@ID>"},
+                "text": {"type": ["string", "null"], "description": f"at most {TEXT_MAX} characters"},
             },
         },
     },

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents import notification, orchestrator
+from agents import notification, orchestrator, tracker_sync
 from agents.access import AuditAction
 from agents.guardrail import GuardrailError
 from agents.intake import ValidBrief
@@ -184,6 +184,8 @@ async def _save(session: AsyncSession, scope: Scope, launch_id: int, version: in
                 "changes": merge.changes.to_json()}
     await announce_diff(OutboxRepository(session, scope), launch, version,
                         in_thread=before["channel_id"] == launch.channel_id)
+    # The launch's tracker (if any) gets added, changed and removed tasks, in this transaction.
+    await tracker_sync.queue_launch(session, scope, launch_id)
     # Flagged tasks this version added wait for the PM's review, like a first plan's (after the diff: it threads).
     await request_review(session, scope, launch)
     await AuditLog(session, scope).append(

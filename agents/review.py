@@ -2,27 +2,27 @@
 
 A saved plan version with flagged tasks opens a review on each and asks for one review message (outbox,
 same transaction). Each decision is one TaskReview row, unique per (launch, version, task key), written with
-its audit entry under a lock on the launch row: a double click, a replay or two reviewers at once decide once.
-Reject removes the task and reconnects its predecessors to its successors, then the critical path, slack and
-risks are recomputed by the pipeline's own agents.
+its audit entry under a lock on the task's row (and, for Reject, first the launch's: it changes the graph): a double
+click, a replay or two reviewers at once decide once. Reject removes the task, reconnects its predecessors to its
+successors and marks the launch's analysis stale; the critical path, slack and risks are recomputed afterwards by
+agents/launch_analysis.py (a job the caller enqueues).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.access import AuditAction
-from agents.orchestrator import booked_work
+from agents.launch_turns import launch_turn
 from agents.plan import EdgeKind
 from agents.policy import Action, Actor, Decision, decide
 from agents.review_items import paginate, review_items
-from agents.task_updates import recompute
+from storage.analysis import AnalysisRepository
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import ReviewDestination, ReviewState
@@ -30,7 +30,6 @@ from storage.launches import LaunchRepository
 from storage.models import Dependency, Launch, Task, TaskReview, utcnow
 from storage.reviews import ReviewRepository
 from storage.scope import Scope
-from storage.task_updates import TaskUpdateRepository
 
 RECONNECT_SOURCE = "review: reconnected around {key}"
 LIFTOFF = "liftoff"
@@ -57,6 +56,8 @@ class ReviewResult:
     earlier: TaskReview | None = None
     touched: list[str] = field(default_factory=list)  # whose Home tab to rebuild
     errors: dict[str, str] = field(default_factory=dict)
+    # The decision changed the graph: the launch's analysis is stale and a recompute should be enqueued.
+    stale: bool = False
 
 
 # --- decisions -------------------------------------------------------------------------------------------
@@ -72,15 +73,19 @@ def parse_page_value(value: str) -> tuple[int, int, int] | None:
 
 
 async def decide_task(
-    db: Database, actor: Actor, task_id: int, verdict: ReviewState, *, message_ts: str | None = None,
-    today: date | None = None,
+    db: Database, actor: Actor, task_id: int, verdict: ReviewState, *, message_ts: str | None = None
 ) -> ReviewResult:
     """Approve or reject one flagged task, once. `message_ts` is the message the button was on."""
     assert verdict in (ReviewState.APPROVED, ReviewState.REJECTED)
     scope = Scope(actor.workspace_id, actor.user_id)
+    async with db.reader() as session:
+        reviews = ReviewRepository(session, scope)
+        launch_id = await reviews.launch_of_task(task_id)
+        if launch_id is None:  # e.g. the second click on Reject: the task is gone, its decision is not
+            return await decided_or_missing(reviews, task_id)
     try:
-        async with db.session() as session:
-            return await _decide_task(session, scope, actor, task_id, verdict, message_ts, today or date.today())
+        async with launch_turn(db, scope.workspace_id, launch_id), db.session() as session:
+            return await _decide_task(session, scope, actor, launch_id, task_id, verdict, message_ts)
     except IntegrityError:
         # Another reviewer's decision committed between our check and our insert: theirs stands.
         async with db.reader() as session:
@@ -88,19 +93,28 @@ async def decide_task(
         return ReviewResult(ReviewOutcome.ALREADY, earlier=earlier)
 
 
+async def decided_or_missing(reviews: ReviewRepository, task_id: int) -> ReviewResult:
+    """For a task that is not there: ALREADY with its decision when a reject removed it, else MISSING."""
+    earlier = await reviews.decision_of_task(task_id)
+    if earlier is not None:
+        return ReviewResult(ReviewOutcome.ALREADY, earlier=earlier)
+    return ReviewResult(ReviewOutcome.MISSING)
+
+
 async def _decide_task(
-    session: AsyncSession, scope: Scope, actor: Actor, task_id: int, verdict: ReviewState, message_ts: str | None,
-    today: date,
+    session: AsyncSession, scope: Scope, actor: Actor, launch_id: int, task_id: int, verdict: ReviewState,
+    message_ts: str | None,
 ) -> ReviewResult:
     reviews = ReviewRepository(session, scope)
-    launch_id = await reviews.launch_of_task(task_id)
-    launch = await reviews.lock_launch(launch_id) if launch_id is not None else None
-    task = await reviews.task(task_id) if launch is not None else None
+    if verdict == ReviewState.REJECTED:  # a graph change: the launch lock first, then the task's row
+        launch = await reviews.lock_launch(launch_id)
+        locked = await reviews.lock_tasks(launch_id, [task_id]) if launch is not None else []
+    else:  # approve: the task's row is enough (the decision row is unique per task and version)
+        locked = await reviews.lock_tasks(launch_id, [task_id])
+        launch = await reviews.launch(launch_id) if locked else None
+    task = locked[0] if locked else None
     if launch is None or task is None:
-        earlier = await reviews.decision_of_task(task_id)
-        if earlier is not None:  # e.g. the second click on Reject: the task is gone, its decision is not
-            return ReviewResult(ReviewOutcome.ALREADY, earlier=earlier)
-        return ReviewResult(ReviewOutcome.MISSING)
+        return await decided_or_missing(reviews, task_id)
     target = f"task:{task.id}"
     decision = decide(actor, Action.TASK_REVIEW, launch=launch, task=task)
     if not decision.allowed:
@@ -114,23 +128,23 @@ async def _decide_task(
         return ReviewResult(ReviewOutcome.NOT_OPEN, launch, decision, target)
     touched = _people(launch, [task])
     await _apply(session, scope, actor, launch, [task], verdict)
-    if verdict == ReviewState.REJECTED:
-        await recompute_launch(session, scope, launch, today)
-    return ReviewResult(ReviewOutcome.DECIDED, launch, decision, target, [task.key], touched=touched)
+    stale = verdict == ReviewState.REJECTED
+    if stale:
+        await AnalysisRepository(session, scope).mark_stale(launch.id)
+    return ReviewResult(ReviewOutcome.DECIDED, launch, decision, target, [task.key], touched=touched, stale=stale)
 
 
 async def decide_page(
     db: Database, actor: Actor, launch_id: int, version: int, page: int, verdict: ReviewState, *,
-    message_ts: str | None = None, today: date | None = None,
+    message_ts: str | None = None,
 ) -> ReviewResult:
     """Approve or reject every open task on one page of the review message."""
     assert verdict in (ReviewState.APPROVED, ReviewState.REJECTED)
     scope = Scope(actor.workspace_id, actor.user_id)
     for attempt in range(2):
         try:
-            async with db.session() as session:
-                return await _decide_page(session, scope, actor, launch_id, version, page, verdict, message_ts,
-                                          today or date.today())
+            async with launch_turn(db, scope.workspace_id, launch_id), db.session() as session:
+                return await _decide_page(session, scope, actor, launch_id, version, page, verdict, message_ts)
         except IntegrityError:
             # A single-task click on this page committed first; run again without the task it decided.
             if attempt:
@@ -140,21 +154,23 @@ async def decide_page(
 
 async def _decide_page(
     session: AsyncSession, scope: Scope, actor: Actor, launch_id: int, version: int, page: int,
-    verdict: ReviewState, message_ts: str | None, today: date,
+    verdict: ReviewState, message_ts: str | None,
 ) -> ReviewResult:
     reviews = ReviewRepository(session, scope)
-    launch = await reviews.lock_launch(launch_id)
+    rejecting = verdict == ReviewState.REJECTED
+    launch = await (reviews.lock_launch(launch_id) if rejecting else reviews.launch(launch_id))
     if launch is None:
         return ReviewResult(ReviewOutcome.MISSING)
     target = f"launch:{launch.id}"
     if version != launch.version or (message_ts and launch.review_ts and message_ts != launch.review_ts):
         return ReviewResult(ReviewOutcome.STALE, launch, target=target)
     items = paginate(launch, await review_items(session, scope, launch), page).items
-    tasks = []
+    order: dict[int, int] = {}  # open task id -> its place on the page
     for item in items:
-        task = await reviews.task(item.task_id) if item.state == ReviewState.OPEN and item.task_id else None
-        if task is not None and task.review_state == ReviewState.OPEN:
-            tasks.append(task)
+        if item.state == ReviewState.OPEN and item.task_id:
+            order[item.task_id] = len(order)
+    locked = await reviews.lock_tasks(launch.id, order)
+    tasks = sorted((t for t in locked if t.review_state == ReviewState.OPEN), key=lambda t: order[t.id])
     if not tasks:  # nothing to change, so nothing to allow or deny
         return ReviewResult(ReviewOutcome.NOTHING_OPEN, launch, target=target)
     for task in tasks:
@@ -163,9 +179,10 @@ async def _decide_page(
             return ReviewResult(ReviewOutcome.DENIED, launch, decision, target)
     touched = _people(launch, tasks)
     await _apply(session, scope, actor, launch, tasks, verdict)
-    if verdict == ReviewState.REJECTED:
-        await recompute_launch(session, scope, launch, today)
-    return ReviewResult(ReviewOutcome.DECIDED, launch, decision, target, [t.key for t in tasks], touched=touched)
+    if rejecting:
+        await AnalysisRepository(session, scope).mark_stale(launch.id)
+    return ReviewResult(ReviewOutcome.DECIDED, launch, decision, target, [t.key for t in tasks], touched=touched,
+                        stale=rejecting)
 
 
 async def _apply(
@@ -251,17 +268,6 @@ async def reject_tasks(
         edges.extend(await reviews.add_edges(launch.id, new_pairs, kind=EdgeKind.BLOCKS, source=source))
         added[task.key] = [(keys[a], keys[b]) for a, b in new_pairs]
     return added
-
-
-async def recompute_launch(session: AsyncSession, scope: Scope, launch: Launch, today: date) -> None:
-    """Critical path, slack and risks of the launch as it now stands, saved on the launch and its tasks."""
-    launches = LaunchRepository(session, scope)
-    tasks = await launches.tasks(launch.id)
-    dependencies = await launches.dependencies(launch.id)
-    concurrent = await launches.concurrent_tasks(launch.id, today)
-    others = [[booked_work(t) for t in rows] for rows in concurrent.values()]
-    result = recompute(launch, tasks, dependencies, today, others)
-    await TaskUpdateRepository(session, scope).save_analysis(launch, tasks, result.analysis, result.slack_days)
 
 
 # --- where review messages go ------------------------------------------------------------------------------

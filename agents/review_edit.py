@@ -1,7 +1,9 @@
 """Edit a flagged task from its review: check the modal's fields, then save them as the task's decision.
 
 Errors are keyed by the modal's field names (title, owner, estimate, due, dependencies) and nothing is saved
-while any is left. A save records review_state=edited and a TaskReview row, like approve and reject.
+while any is left. load_edit and judge_edit answer before the modal's ack, from reads alone; save_edit (after
+the ack) checks again under the launch lock, records review_state=edited and a TaskReview row, like approve and
+reject, and marks the launch's analysis stale (recomputed afterwards by a job).
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.access import AuditAction
+from agents.launch_turns import launch_turn
 from agents.plan import EdgeKind
-from agents.policy import Action, Actor, decide
-from agents.review import ReviewOutcome, ReviewResult, recompute_launch
+from agents.policy import Action, Actor, Decision, decide
+from agents.review import ReviewOutcome, ReviewResult, decided_or_missing
+from storage.analysis import AnalysisRepository
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import ReviewState
 from storage.launches import LaunchRepository
-from storage.models import Dependency, Launch, Task, utcnow
+from storage.models import Dependency, Launch, Task, TaskReview, utcnow
 from storage.reviews import ReviewRepository
 from storage.scope import Scope
+from storage.task_updates import TaskUpdateRepository
 from storage.workspaces import WorkspaceRepository
 
 TITLE_MAX = 300
@@ -132,49 +137,102 @@ def _predecessors(
     return chosen, None
 
 
-async def save_edit(
-    db: Database, actor: Actor, task_id: int, form: EditForm, *, today: date | None = None
-) -> ReviewResult:
-    """Check and save an edit of a flagged task, once; INVALID (nothing saved) with errors by field."""
+@dataclass(frozen=True)
+class EditSubject:
+    """What checking an edit reads: the launch, the task, its decision in this version (if any), the graph."""
+
+    launch: Launch
+    task: Task
+    earlier: TaskReview | None
+    edges: list[Dependency]
+    key_of: dict[int, str]  # task id -> key, of every task of the launch
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """An edit that may be saved, with what saving it needs."""
+
+    decision: Decision
+    edit: ValidEdit
+
+
+async def load_edit(db: Database, workspace_id: str, task_id: int) -> EditSubject | ReviewResult:
+    """Before the ack, reads only (no lock, no write): what judge_edit needs, or why there is nothing to edit."""
+    scope = Scope(workspace_id)
+    async with db.reader() as session:
+        found = await TaskUpdateRepository(session, scope).task_with_launch(task_id)
+        if found is None:
+            return await decided_or_missing(ReviewRepository(session, scope), task_id)
+        return await _load(session, scope, found.launch, found.task)
+
+
+def judge_edit(subject: EditSubject, actor: Actor, form: EditForm) -> ReviewResult | None:
+    """None when `actor` may save this edit as it stands; else why not (INVALID: errors by field)."""
+    judged = _judge(subject, actor, form)
+    return judged if isinstance(judged, ReviewResult) else None
+
+
+async def save_edit(db: Database, actor: Actor, task_id: int, form: EditForm) -> ReviewResult:
+    """Check and save an edit of a flagged task, once; INVALID (nothing saved) with errors by field.
+
+    The launch's analysis is marked stale: the caller enqueues the recompute after the commit.
+    """
     scope = Scope(actor.workspace_id, actor.user_id)
+    async with db.reader() as session:
+        reviews = ReviewRepository(session, scope)
+        launch_id = await reviews.launch_of_task(task_id)
+        if launch_id is None:
+            return await decided_or_missing(reviews, task_id)
     try:
-        async with db.session() as session:
-            return await _save_edit(session, scope, actor, task_id, form, today or date.today())
+        async with launch_turn(db, scope.workspace_id, launch_id), db.session() as session:
+            return await _save_edit(session, scope, actor, launch_id, task_id, form)
     except IntegrityError:
         async with db.reader() as session:
             earlier = await ReviewRepository(session, scope).decision_of_task(task_id)
         return ReviewResult(ReviewOutcome.ALREADY, earlier=earlier)
 
 
-async def _save_edit(
-    session: AsyncSession, scope: Scope, actor: Actor, task_id: int, form: EditForm, today: date
-) -> ReviewResult:
-    reviews = ReviewRepository(session, scope)
-    launch_id = await reviews.launch_of_task(task_id)
-    launch = await reviews.lock_launch(launch_id) if launch_id is not None else None
-    task = await reviews.task(task_id) if launch is not None else None
-    if launch is None or task is None:
-        earlier = await reviews.decision_of_task(task_id)
-        return ReviewResult(ReviewOutcome.ALREADY if earlier else ReviewOutcome.MISSING, earlier=earlier)
+async def _load(session: AsyncSession, scope: Scope, launch: Launch, task: Task) -> EditSubject:
+    launches = LaunchRepository(session, scope)
+    earlier = await ReviewRepository(session, scope).decision(launch.id, launch.version, task.key)
+    key_of = {t.id: t.key for t in await launches.tasks(launch.id)}
+    return EditSubject(launch, task, earlier, await launches.dependencies(launch.id), key_of)
+
+
+def _judge(subject: EditSubject, actor: Actor, form: EditForm) -> ReviewResult | _Checked:
+    launch, task, key_of = subject.launch, subject.task, subject.key_of
     target = f"task:{task.id}"
     decision = decide(actor, Action.TASK_REVIEW, launch=launch, task=task)
     if not decision.allowed:
         return ReviewResult(ReviewOutcome.DENIED, launch, decision, target)
-    earlier = await reviews.decision(launch.id, launch.version, task.key)
-    if earlier is not None:
-        return ReviewResult(ReviewOutcome.ALREADY, launch, decision, target, earlier=earlier)
+    if subject.earlier is not None:
+        return ReviewResult(ReviewOutcome.ALREADY, launch, decision, target, earlier=subject.earlier)
     if task.review_state != ReviewState.OPEN:
         return ReviewResult(ReviewOutcome.NOT_OPEN, launch, decision, target)
-    launches = LaunchRepository(session, scope)
-    tasks = await launches.tasks(launch.id)
-    edges = await launches.dependencies(launch.id)
-    key_of = {t.id: t.key for t in tasks}
-    blocking = [(key_of[d.from_task_id], key_of[d.to_task_id]) for d in edges
+    blocking = [(key_of[d.from_task_id], key_of[d.to_task_id]) for d in subject.edges
                 if d.kind == EdgeKind.BLOCKS and d.from_task_id in key_of and d.to_task_id in key_of]
     checked = validate_edit(form, task_key=task.key, target_date=launch.target_date, keys=set(key_of.values()),
                             blocking=blocking)
     if not isinstance(checked, ValidEdit):
         return ReviewResult(ReviewOutcome.INVALID, launch, decision, target, errors=checked)
+    return _Checked(decision, checked)
+
+
+async def _save_edit(
+    session: AsyncSession, scope: Scope, actor: Actor, launch_id: int, task_id: int, form: EditForm
+) -> ReviewResult:
+    reviews = ReviewRepository(session, scope)
+    launch = await reviews.lock_launch(launch_id)  # an edit changes the graph: one at a time per launch
+    locked = await reviews.lock_tasks(launch_id, [task_id]) if launch is not None else []
+    if launch is None or not locked:
+        return await decided_or_missing(reviews, task_id)
+    task = locked[0]
+    subject = await _load(session, scope, launch, task)
+    found = _judge(subject, actor, form)
+    if isinstance(found, ReviewResult):
+        return found
+    checked, edges, key_of = found.edit, subject.edges, subject.key_of
+    target = f"task:{task.id}"
     touched = [p for p in dict.fromkeys([task.assignee_slack_id, checked.owner, launch.created_by]) if p]
     before = _fields(task, [key_of[d.from_task_id] for d in edges if d.to_task_id == task.id
                             and d.kind == EdgeKind.BLOCKS and d.from_task_id in key_of])
@@ -191,8 +249,9 @@ async def _save_edit(
         after=_fields(task, checked.predecessors) | {"review_state": ReviewState.EDITED},
         note=f"{launch.name} v{launch.version} {task.key}",
     )
-    await recompute_launch(session, scope, launch, today)
-    return ReviewResult(ReviewOutcome.DECIDED, launch, decision, target, [task.key], touched=touched)
+    await AnalysisRepository(session, scope).mark_stale(launch.id)
+    return ReviewResult(ReviewOutcome.DECIDED, launch, found.decision, target, [task.key], touched=touched,
+                        stale=True)
 
 
 def _fields(task: Task, predecessors: list[str]) -> dict[str, object]:

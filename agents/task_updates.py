@@ -1,8 +1,9 @@
 """Task updates from Slack: done, in progress, blocked (with a reason).
 
-One transaction per update: the status change, its audit entry, the launch's recomputed critical path,
-slack and risks, and, when a task on the critical path becomes blocked, the PM's alert in the outbox.
-Running an update twice changes nothing the second time and alerts nobody again.
+One short transaction per update: the status change, its audit entry, the launch's analysis marked stale and,
+when a task on the critical path (of the last analysis) becomes blocked, the PM's alert in the outbox. The
+critical path, slack and risks are recomputed afterwards, coalesced, by agents/launch_analysis.py (a job), with
+`recompute` below. Running an update twice changes nothing the second time and alerts nobody again.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from agents import dependency, evaluator
+from agents import dependency, evaluator, tracker_sync
 from agents.access import AuditAction
-from agents.orchestrator import booked_work, brief_of
+from agents.launch_turns import launch_turn
+from agents.orchestrator import brief_of
 from agents.plan import Edge, EdgeKind, Phase, PlannedTask, Priority, Risk, Severity
 from agents.policy import Action, Actor, Decision, decide
+from storage.analysis import AnalysisRepository
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.enums import Destination, OutboxKind, TaskStatus
-from storage.launches import LaunchRepository, PlanAnalysis
+from storage.launches import PlanAnalysis
 from storage.models import Dependency, Launch, Task, utcnow
 from storage.outbox import OutboxRepository
 from storage.scope import Scope
@@ -60,7 +63,7 @@ class UpdateResult:
     task: Task | None = None
     launch: Launch | None = None
     decision: Decision | None = None
-    # The task sits on the launch's critical path after the recompute.
+    # The task sits on the launch's critical path (as last analysed).
     on_critical_path: bool = False
     # A new PM alert was written to the outbox (a drain should run).
     alerted: bool = False
@@ -191,13 +194,19 @@ def progress_risks(tasks: Sequence[Task], critical: set[str], today: date) -> li
 
 
 async def update_task(
-    db: Database, actor: Actor, task_id: int, change: TaskChange, *, reason: str | None = None,
-    today: date | None = None,
+    db: Database, actor: Actor, task_id: int, change: TaskChange, *, reason: str | None = None
 ) -> UpdateResult:
-    """Apply one change to one task, as `actor`, in one transaction (policy checked inside it)."""
-    today = today or date.today()
+    """Apply one change to one task, as `actor`, in one short transaction (policy checked inside it).
+
+    The launch's analysis is only marked stale here: the caller enqueues the recompute after the commit
+    (agents/launch_analysis.py). The PM alert goes by the critical path of the last analysis.
+    """
     scope = Scope(actor.workspace_id, actor.user_id)
-    async with db.session() as session:
+    async with db.reader() as session:
+        launch_id = await TaskUpdateRepository(session, scope).launch_of_task(task_id)
+    if launch_id is None:
+        return UpdateResult(UpdateOutcome.MISSING, decision=decide(actor, Action.TASK_UPDATE))
+    async with launch_turn(db, actor.workspace_id, launch_id), db.session() as session:
         found = await TaskUpdateRepository(session, scope).lock_for_update(task_id)
         if found is None:
             return UpdateResult(UpdateOutcome.MISSING, decision=decide(actor, Action.TASK_UPDATE))
@@ -206,33 +215,24 @@ async def update_task(
         if not decision.allowed:
             return UpdateResult(UpdateOutcome.DENIED, task, launch, decision)
         touched = [p for p in dict.fromkeys([task.assignee_slack_id, launch.created_by]) if p]
+        on_path = task.key in launch.critical_path
         before = _state(task)
         was_blocked = task.status == TaskStatus.BLOCKED
         if not apply_change(task, change, reason, utcnow()):
-            return UpdateResult(UpdateOutcome.UNCHANGED, task, launch, decision,
-                                on_critical_path=task.key in launch.critical_path, touched=touched)
+            return UpdateResult(UpdateOutcome.UNCHANGED, task, launch, decision, on_critical_path=on_path,
+                                touched=touched)
         await AuditLog(session, scope).append(
             actor=actor.user_id, action=AuditAction.TASK_UPDATED, target=f"task:{task.id}",
             before=before, after=_state(task), note=f"{launch.name} {task.key}",
         )
-        on_path = await _recompute_and_save(session, scope, launch, today)
-        result = UpdateResult(UpdateOutcome.UPDATED, task, launch, decision,
-                              on_critical_path=task.key in on_path, touched=touched)
-        if task.status == TaskStatus.BLOCKED and not was_blocked and result.on_critical_path:
+        await AnalysisRepository(session, scope).mark_stale(launch.id)
+        await tracker_sync.queue_task(session, scope, launch.id, task.id)
+        result = UpdateResult(UpdateOutcome.UPDATED, task, launch, decision, on_critical_path=on_path,
+                              touched=touched)
+        if task.status == TaskStatus.BLOCKED and not was_blocked and on_path:
             await alert_pm(OutboxRepository(session, scope), launch, task)
             result.alerted = True
         return result
-
-
-async def _recompute_and_save(session, scope: Scope, launch: Launch, today: date) -> set[str]:  # noqa: ANN001
-    launches = LaunchRepository(session, scope)
-    tasks = await launches.tasks(launch.id)
-    dependencies = await launches.dependencies(launch.id)
-    concurrent = await launches.concurrent_tasks(launch.id, today)
-    others = [[booked_work(t) for t in rows] for rows in concurrent.values()]
-    result = recompute(launch, tasks, dependencies, today, others)
-    await TaskUpdateRepository(session, scope).save_analysis(launch, tasks, result.analysis, result.slack_days)
-    return set(result.analysis.critical_path)
 
 
 async def alert_pm(outbox: OutboxRepository, launch: Launch, task: Task) -> None:

@@ -117,7 +117,7 @@ def calls_before_ack(calls: list[RecordedCall], acks: dict[str, Ack]) -> int:
 
 @asynccontextmanager
 async def app_process(
-    standin: SlackStandIn, secret: str, folder: Path, database: str, jobs: str
+    standin: SlackStandIn, secret: str, folder: Path, database: str, jobs: str, processes: int = 1
 ) -> AsyncIterator[str]:
     """`liftoff serve` in its own process (plus an RQ worker), as in production; yields its URL."""
     async with AsyncExitStack() as stack:
@@ -140,7 +140,7 @@ async def app_process(
         env = settings_env(settings)
         log = open(folder / "serve.log", "wb")  # noqa: SIM115
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--processes", str(processes)],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -189,7 +189,7 @@ async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyn
 
 
 async def run(requests: int, concurrency: int, jobs: str, database: str, worker_during_load: bool,
-              clicks: int = 0) -> None:
+              clicks: int = 0, processes: int = 1) -> None:
     users = [
         {
             "id": f"UB{i:04d}",
@@ -208,7 +208,7 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
     secret = secrets.token_hex(16)
     target = (date.today() + timedelta(days=120)).isoformat()
     with tempfile.TemporaryDirectory(prefix="liftoff-bench-") as folder:
-        async with app_process(standin, secret, Path(folder), database, jobs) as (app_url, start_worker_now):
+        async with app_process(standin, secret, Path(folder), database, jobs, processes) as (app_url, start_worker_now):
             if jobs == "rq" and worker_during_load:
                 start_worker_now()
             slack = SlackSimulator(app_url, secret, standin)
@@ -265,8 +265,9 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                 await standin.wait_for(lambda: len(standin.calls_to("chat.postMessage")) >= wanted, timeout=900)
                 calls = list(standin.calls)
                 where = "during" if worker_during_load or jobs == "inline" else "after"
-                print(f"ack latency: {requests} requests per kind, {concurrency} at a time, app in its own process, "
-                      f"database={database}, jobs={jobs} (running {where} the load), "
+                print(f"ack latency: {requests} requests per kind, {concurrency} at a time, "
+                      f"app in {processes} process(es) of its own, database={database}, "
+                      f"jobs={jobs} (running {where} the load), "
                       f"Slack answering in {SLACK_LATENCY * 1000:.0f} ms")
                 print(line("/launch new", [a.elapsed_ms for a in command_acks.values()],
                            calls_before_ack(calls, command_acks)))
@@ -291,12 +292,15 @@ def main() -> None:
         choices=["postgres", "sqlite"],
         default="postgres" if port_open("127.0.0.1", 5432) else "sqlite",
     )
+    parser.add_argument("--processes", type=int, default=1,
+                        help="web processes sharing the port (`liftoff serve --processes`; needs --jobs rq)")
     parser.add_argument("--clicks", type=int, default=500,
                         help="then this many button clicks (and the modals they open) on the planned launches")
     parser.add_argument("--worker-during-load", action="store_true",
                         help="run the RQ worker while requests arrive (on a 2-core box it competes with the app)")
     args = parser.parse_args()
-    asyncio.run(run(args.requests, args.concurrency, args.jobs, args.database, args.worker_during_load, args.clicks))
+    asyncio.run(run(args.requests, args.concurrency, args.jobs, args.database, args.worker_during_load, args.clicks,
+                     args.processes))
 
 
 if __name__ == "__main__":

@@ -30,9 +30,18 @@ def launch_type_options() -> list[Option]:
     return [Option(value=str(t), label=t.label) for t in LaunchType]
 
 
-def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dict[str, Any]:
-    """The modal that collects a launch brief. `private_metadata` remembers where it was opened."""
+NO_TRACKER = "none"
+
+
+def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "",
+                trackers: list[tuple[int, str]] | None = None) -> dict[str, Any]:
+    """The modal that collects a launch brief. `private_metadata` remembers where it was opened.
+
+    `trackers`: the workspace's active connections (id, label); when there are any, the launch may pick one.
+    """
     view = copy.deepcopy(_layout())
+    if trackers:
+        view["blocks"].append(tracker_block(trackers))
     view["private_metadata"] = channel_id or ""
     elements = {block["block_id"]: block["element"] for block in view["blocks"]}
     elements[BriefField.TEAM]["initial_users"] = [user_id]
@@ -41,6 +50,16 @@ def brief_modal(*, channel_id: str | None, user_id: str, brief: str = "") -> dic
     if brief:
         elements[BriefField.BRIEF]["initial_value"] = rich_text_value(brief)
     return view
+
+
+def tracker_block(trackers: list[tuple[int, str]]) -> dict[str, Any]:
+    options = [Option(value=NO_TRACKER, label="None")] + [
+        Option(value=str(connection_id), label=label[:75]) for connection_id, label in trackers[:99]]
+    return InputBlock(
+        block_id=BriefField.TRACKER, label="Tracker", optional=True,
+        hint="Where the plan's tasks are created and kept in sync.",
+        element=StaticSelectElement(action_id=BriefField.TRACKER, options=options, initial_option=options[0]),
+    ).to_dict()
 
 
 @lru_cache(maxsize=1)

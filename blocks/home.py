@@ -154,8 +154,10 @@ def roles_blocks(pms: Page[User]) -> list[Block]:
     return blocks + _more(HomeSection.ROLES, pms)
 
 
-def home_view(content: HomeContent, pages: HomePages, today: date, notice: str | None = None) -> dict[str, Any]:
-    """The Home view; `notice` (the outcome of the person's last click) shows at the top."""
+def home_view(content: HomeContent, pages: HomePages, today: date, notice: str | None = None,
+              personal: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The Home view; `notice` (the outcome of the person's last click) shows at the top; `personal` (notification
+    settings, the calendar feed and undelivered messages, at most 3 blocks) just before the footer."""
     blocks: list[Block] = [HeaderBlock(text="Liftoff")]
     if notice:
         blocks.append(_context(notice))
@@ -163,6 +165,7 @@ def home_view(content: HomeContent, pages: HomePages, today: date, notice: str |
     rendered = [b.to_dict() for b in blocks] + my_okrs_blocks(content.key_results, content.okr_period)
     if content.pms is not None:
         rendered += [b.to_dict() for b in roles_blocks(content.pms)]
+    rendered += list(personal or [])[:3]
     rendered.append(_context("`/launch new` plans a launch · `/launch status` shows its health · "
                              "`/launch help` for more").to_dict())
     assert len(rendered) <= MAX_HOME_BLOCKS, f"the Home grew to {len(rendered)} blocks"

@@ -19,6 +19,7 @@ class BriefField(StrEnum):
     TEAM = "team"
     CHANNEL = "channel"
     LAUNCH_TYPE = "launch_type"
+    TRACKER = "tracker"  # only when the workspace has a tracker connection
 
 
 class ReviewEditField(StrEnum):

@@ -33,11 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Slack app (the sandbox when no Slack credentials are set)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--processes", type=int, default=1,
+                       help="web processes sharing the port, e.g. one per core (needs REDIS_URL and HTTP mode)")
+    serve.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     worker = sub.add_parser("worker", help="run jobs from the RQ queue (needs REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(run=_worker)
+
+    scheduler = sub.add_parser("scheduler", help="run the schedule (digests, notifications, daily jobs) on RQ's cron")
+    scheduler.set_defaults(run=_scheduler)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(run=_migrate)
@@ -84,9 +90,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.has_slack_credentials:
         print("No SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET set: starting the sandbox (the app with a stand-in for Slack).")
         return _sandbox(settings, argparse.Namespace(action="start", host=args.host, port=args.port))
+    if args.processes > 1 and (settings.jobs_inline or settings.uses_socket_mode or args.port == 0):
+        print("liftoff: --processes above 1 needs REDIS_URL (jobs in RQ), HTTP mode and a fixed --port.",
+              file=sys.stderr)
+        return 2
     from bot.serve import serve_forever
 
-    asyncio.run(serve_forever(settings, host=args.host, port=args.port))
+    asyncio.run(serve_forever(settings, host=args.host, port=args.port, processes=args.processes, child=args.child))
     return 0
 
 
@@ -105,6 +115,17 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     warm_up()
     connection = Redis.from_url(settings.redis_url)
     Worker([Queue(settings.queue_name, connection=connection)], connection=connection).work(burst=args.burst)
+    return 0
+
+
+def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.redis_url is None:
+        print("liftoff: the scheduler needs REDIS_URL; without it `liftoff serve` runs the schedule itself.",
+              file=sys.stderr)
+        return 2
+    from bot.scheduler import run_cron
+
+    run_cron(settings)
     return 0
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.health import launch_health
 from agents.review_items import review_page
-from blocks import alerts, launch_messages, review_messages, task_blocks
-from bot import replan_delivery
+from blocks import alerts, launch_messages, review_messages, task_blocks, tracker_modals
+from bot import okr_notices, replan_delivery
 from storage.db import Database
 from storage.enums import Destination, OutboxKind, OutboxStatus
 from storage.launches import LaunchRepository
@@ -85,7 +85,7 @@ async def deliver(db: Database, client: AsyncWebClient, scope: Scope, outbox_id:
             log.warning("slack outbox row %s failed: %s", outbox_id, error)
             await _finish(db, scope, outbox_id, error=error, give_up=attempts >= MAX_ATTEMPTS)
             return False
-    await _remember_message(db, scope, kind, int(payload["launch_id"]), channel, ts)
+    await _remember_message(db, scope, kind, int(payload.get("launch_id") or 0), channel, ts)
     await _finish(db, scope, outbox_id, external_id=f"{channel}:{ts}")
     return True
 
@@ -112,6 +112,10 @@ async def _remember_message(db: Database, scope: Scope, kind: str, launch_id: in
 
 async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, Any] | None:
     """The message for an outbox row, built from the database as it is now."""
+    if row.kind == OutboxKind.TRACKER_STOPPED:  # about a tracker connection, not a launch
+        return tracker_modals.tracker_stopped(row.payload)
+    if row.kind in okr_notices.KINDS:
+        return await okr_notices.render_okr_notice(session, scope, row.kind, row.payload)
     launches = LaunchRepository(session, scope)
     launch = await launches.get(int(row.payload["launch_id"]))
     if launch is None:

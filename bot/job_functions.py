@@ -7,6 +7,7 @@ from bot import delivery
 from bot.jobs import JobName
 from bot.services import Services
 from bot.team_directory import resolve_team
+from bot.tracker_window import enqueue_due_syncs
 
 
 async def plan_launch(services: Services, workspace_id: str, launch_id: int) -> None:
@@ -15,6 +16,8 @@ async def plan_launch(services: Services, workspace_id: str, launch_id: int) -> 
     outcome = await orchestrator.plan_launch(services.db, workspace_id, int(launch_id), llm=services.llm)
     if outcome in (orchestrator.PlanOutcome.PLANNED, orchestrator.PlanOutcome.FAILED):
         await services.jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, workspace_id)
+    if outcome is orchestrator.PlanOutcome.PLANNED:
+        await enqueue_due_syncs(services, workspace_id)  # the plan's tasks to the launch's tracker
 
 
 async def replan_launch(services: Services, workspace_id: str, launch_id: int, version: int) -> None:
@@ -28,12 +31,48 @@ async def replan_launch(services: Services, workspace_id: str, launch_id: int, v
     result = await replan.replan_launch(services.db, workspace_id, int(launch_id), int(version), llm=services.llm)
     if result.outcome in (replan.ReplanOutcome.REPLANNED, replan.ReplanOutcome.FAILED):
         await services.jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, workspace_id)
+    if result.outcome is replan.ReplanOutcome.REPLANNED:
+        await enqueue_due_syncs(services, workspace_id)
     await refresh_homes(services, client, workspace_id, result.touched)
+
+
+async def recompute_launch(services: Services, workspace_id: str, launch_id: int) -> None:
+    """The launch's critical path, slack and risks after changes (coalesced); the PM's Home when its health moved."""
+    from agents.launch_analysis import refresh_analysis
+    from agents.okr_sources import sync_launch_key_results
+    from bot.replan_delivery import refresh_homes
+
+    refreshed = await refresh_analysis(services.db, workspace_id, int(launch_id))
+    await enqueue_due_syncs(services, workspace_id)  # the changed tasks to the launch's tracker
+    # Key results following this launch take its share of tasks done (a check-in by Liftoff when it moved).
+    await sync_launch_key_results(services.db, workspace_id, int(launch_id))
+    if refreshed.health_changed and refreshed.pm:
+        client = await services.slack.for_workspace(workspace_id)
+        await refresh_homes(services, client, workspace_id, {refreshed.pm})
 
 
 async def drain_slack_outbox(services: Services, workspace_id: str) -> None:
     client = await services.slack.for_workspace(workspace_id)
     await delivery.drain_slack_outbox(services.db, client, workspace_id)
+
+
+async def sync_tracker(services: Services, workspace_id: str, connection_id: int) -> None:
+    """Drain one tracker connection's outbox; a stopped connection's Admin notice goes out through Slack."""
+    from agents.tracker_sync import sync_destination
+
+    if not services.settings.encryption_key:
+        return
+    report = await sync_destination(services.db, workspace_id, int(connection_id),
+                                    encryption_key=services.settings.encryption_key)
+    if report.stopped and report.error:
+        await services.jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, workspace_id)
+
+
+async def okr_sync(services: Services, day: str = "") -> None:
+    """The daily sync of automatic OKR progress (launch shares; JQL counts once the tracker provides counters)."""
+    from agents.okr_sources import sync_sources
+
+    await sync_sources(services.db)
 
 
 async def okr_report(services: Services, workspace_id: str, channel: str, period: str, user_id: str) -> None:

@@ -19,9 +19,15 @@ log = logging.getLogger(__name__)
 class JobName(StrEnum):
     PLAN_LAUNCH = "plan_launch"
     REPLAN_LAUNCH = "replan_launch"
+    RECOMPUTE_LAUNCH = "recompute_launch"
     DRAIN_SLACK_OUTBOX = "drain_slack_outbox"
+    SYNC_TRACKER = "sync_tracker"  # (workspace_id, connection_id): drain one tracker connection's outbox
     OKR_REPORT = "okr_report"
+    OKR_SYNC = "okr_sync"  # key results following a launch (or a JQL count) take its progress, daily
     AUDIT_PURGE = "audit_purge"
+    SCHEDULER_TICK = "scheduler_tick"  # bot/scheduler.py: digests, daily jobs, due notifications
+    DELIVER_NOTIFICATIONS = "deliver_notifications"
+    REFRESH_PEOPLE = "refresh_people"
 
 
 JobArg = str | int
@@ -36,14 +42,20 @@ JobFunction = Callable[..., Awaitable[None]]
 
 def job_table() -> dict[JobName, JobFunction]:
     """Job name -> coroutine(services, *ids). Imported lazily: the table pulls in the whole pipeline."""
-    from bot import job_functions, retention
+    from bot import job_functions, retention, scheduler
 
     return {
         JobName.PLAN_LAUNCH: job_functions.plan_launch,
         JobName.REPLAN_LAUNCH: job_functions.replan_launch,
+        JobName.RECOMPUTE_LAUNCH: job_functions.recompute_launch,
         JobName.DRAIN_SLACK_OUTBOX: job_functions.drain_slack_outbox,
+        JobName.SYNC_TRACKER: job_functions.sync_tracker,
         JobName.OKR_REPORT: job_functions.okr_report,
+        JobName.OKR_SYNC: job_functions.okr_sync,
         JobName.AUDIT_PURGE: retention.purge_audit,
+        JobName.SCHEDULER_TICK: scheduler.scheduler_tick,
+        JobName.DELIVER_NOTIFICATIONS: scheduler.deliver_notifications,
+        JobName.REFRESH_PEOPLE: scheduler.refresh_people,
     }
 
 

@@ -82,10 +82,17 @@ async def _ask(settings: Settings, workspace: str, question: str, user: str, tod
     from storage.okrs import OkrRepository
     from storage.scope import Scope
 
+    model = None
+    if settings.anthropic_api_key or settings.openai_api_key:  # the SDKs load only when they can be used
+        from agents.query_llm import query_model
+        from bot.llm_setup import build_plan_models
+
+        model = query_model(build_plan_models(settings))
     db = Database(settings.database_url)
     try:
         async with db.reader() as session:
-            answer = await ask(OkrRepository(session, Scope(workspace, user)), question, asker=user, today=today)
+            answer = await ask(OkrRepository(session, Scope(workspace, user)), question, asker=user, today=today,
+                               model=model)
             return answer.to_json()
     finally:
         await db.dispose()

@@ -1,4 +1,5 @@
-"""Audit retention, run daily by the serving process: a small, explicit schedule until a full scheduler exists.
+"""Audit retention: the `audit_purge` job. bot/scheduler.py now asks for it once a day (its "audit_purge" daily
+job, claimed in the database); RetentionSchedule below is the older hourly check, kept for callers that use it.
 
 Each serving process checks once an hour (the first time shortly after start) whether today's purge was
 asked for; if not, it claims the day and enqueues one `audit_purge` job. With RQ the claim is a Redis key

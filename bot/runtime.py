@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from slack_bolt.async_app import AsyncApp
 
 from agents.guardrail import warm_up
-from bot.retention import RetentionSchedule
+from bot.scheduler import InProcessScheduler
 from bot.server import RunningServer, build_web_app, start_server
 from bot.services import Services
 from bot.settings import Settings
@@ -24,22 +24,28 @@ class RunningLiftoff:
     services: Services
     bolt: AsyncApp
     server: RunningServer
-    # Audit retention: today's purge is asked for once a day by the serving process.
-    retention: RetentionSchedule | None = field(default=None)
+    # The embedded schedule (digests, notification delivery, the daily audit purge); None on RQ, where the
+    # `liftoff scheduler` process runs it.
+    scheduler: InProcessScheduler | None = field(default=None)
+
+    @property
+    def retention(self) -> InProcessScheduler | None:
+        """The audit purge runs on the scheduler now (kept for callers that look for it here)."""
+        return self.scheduler
 
     @property
     def url(self) -> str:
         return self.server.url
 
     async def stop(self) -> None:
-        if self.retention is not None:
-            await self.retention.stop()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.server.stop()
         await self.services.db.dispose()
 
 
 async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000,
-                        migrate: bool = True) -> RunningLiftoff:
+                        migrate: bool = True, reuse_port: bool = False) -> RunningLiftoff:
     if migrate:
         await upgrade_async(settings.database_url)
     services = build_services(settings)
@@ -53,7 +59,8 @@ async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: in
         log.info("connected to Slack team %s as bot %s", identity.team_id, identity.bot_user_id)
     else:
         log.info("multi-workspace mode: install Liftoff into a workspace at /slack/install")
-    server = await start_server(build_web_app(bolt, services), host, port)
-    retention = RetentionSchedule(services)
-    retention.start()
-    return RunningLiftoff(services=services, bolt=bolt, server=server, retention=retention)
+    server = await start_server(build_web_app(bolt, services), host, port, reuse_port=reuse_port)
+    scheduler = InProcessScheduler(services) if settings.jobs_inline else None
+    if scheduler is not None:
+        scheduler.start()
+    return RunningLiftoff(services=services, bolt=bolt, server=server, scheduler=scheduler)

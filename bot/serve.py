@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 
 from bot.runtime import start_liftoff
 from bot.settings import Settings
@@ -11,8 +13,12 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
-    liftoff = await start_liftoff(settings, host=host, port=port)
+async def serve_forever(settings: Settings, *, host: str, port: int, processes: int = 1, child: bool = False) -> None:
+    """Serve until stopped. With processes > 1 (HTTP and RQ only), this process migrates, then it and
+    processes - 1 children listen on the same port (SO_REUSEPORT), one event loop per core."""
+    shared = processes > 1 or child
+    liftoff = await start_liftoff(settings, host=host, port=port, migrate=not child, reuse_port=shared)
+    children = [_spawn_child(host, port) for _ in range(processes - 1)] if not child else []
     socket_handler = None
     if settings.uses_socket_mode:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -26,6 +32,19 @@ async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
     try:
         await asyncio.Event().wait()
     finally:
+        for process in children:
+            process.terminate()
+        for process in children:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
         if socket_handler is not None:
             await socket_handler.close_async()
         await liftoff.stop()
+
+
+def _spawn_child(host: str, port: int) -> subprocess.Popen[bytes]:
+    """One more web process on the same port; it reads the same environment and skips the migration."""
+    command = [sys.executable, "-m", "bot.cli", "serve", "--host", host, "--port", str(port), "--child"]
+    return subprocess.Popen(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.utils import format_datetime
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -25,6 +26,7 @@ def build_web_app(bolt: AsyncApp, services: Services) -> web.Application:
     web_app[BOLT_APP_KEY] = bolt
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/calendar/{kind:person|launch}/{token}.ics", calendar_feed)
     from bot.metrics_webhook import add_routes as add_metrics_routes
 
     add_metrics_routes(web_app, services)
@@ -52,6 +54,27 @@ async def slack_oauth(request: web.Request) -> web.Response:
     return await to_aiohttp_response(response)
 
 
+async def calendar_feed(request: web.Request) -> web.Response:
+    """A secret calendar URL: the iCalendar feed, or 404 alike for a token that never existed or was revoked."""
+    from agents.calendar_feed import load_feed
+    from agents.guardrail import GuardrailError
+    from storage.calendar import FeedKind
+
+    try:
+        feed = await load_feed(request.app[SERVICES_APP_KEY].db, FeedKind(request.match_info["kind"]),
+                               request.match_info["token"])
+    except GuardrailError as error:  # an unchecked text never leaves the workspace
+        log.error("calendar feed not served (%s): %s", error.error_id, error)
+        return web.Response(status=503, text="Try again later.")
+    if feed is None:
+        return web.Response(status=404, text="Not found.")
+    headers = {"ETag": feed.etag, "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+               "Cache-Control": "private, max-age=900"}
+    if feed.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=feed.body, content_type="text/calendar", charset="utf-8", headers=headers)
+
+
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES_APP_KEY]
     try:
@@ -73,10 +96,11 @@ class RunningServer:
         await self.runner.cleanup()
 
 
-async def start_server(web_app: web.Application, host: str, port: int) -> RunningServer:
+async def start_server(web_app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> RunningServer:
+    """Serve web_app; with reuse_port, several processes listen on one port and the kernel shares connections."""
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     bound = runner.addresses[0]
     return RunningServer(runner=runner, url=f"http://{bound[0]}:{bound[1]}")

@@ -53,6 +53,8 @@ class Settings:
     token_rotation_minutes: int = 120
     # Where the sandbox (`liftoff serve` without Slack credentials) keeps its SQLite database and Slack state.
     sandbox_dir: str = DEFAULT_SANDBOX_DIR
+    # The public https base URL that reaches `liftoff serve` (calendar feed URLs are built on it).
+    public_url: str | None = None
 
     @property
     def has_slack_credentials(self) -> bool:
@@ -99,6 +101,7 @@ class Settings:
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             queue_name=get("LIFTOFF_QUEUE") or "liftoff",
             sandbox_dir=get("LIFTOFF_SANDBOX_DIR") or DEFAULT_SANDBOX_DIR,
+            public_url=get("LIFTOFF_PUBLIC_URL"),
             slack_client_id=get("SLACK_CLIENT_ID"),
             slack_client_secret=get("SLACK_CLIENT_SECRET"),
             encryption_key=get("LIFTOFF_ENCRYPTION_KEY"),
@@ -136,6 +139,9 @@ class Settings:
             )
         if self.slack_app_token and not self.slack_bot_token:
             raise SettingsError("SLACK_APP_TOKEN (Socket Mode) also needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        if self.public_url and (urlparse(self.public_url).scheme not in ("http", "https")
+                                or not urlparse(self.public_url).netloc):
+            raise SettingsError("LIFTOFF_PUBLIC_URL must be an http(s) URL such as https://liftoff.example.com")
         if urlparse(self.slack_api_url).scheme not in ("http", "https"):
             raise SettingsError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
         if logging.getLevelName(self.log_level) not in (10, 20, 30, 40, 50):

@@ -4,15 +4,18 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import (
     brief_submission,
+    calendar,
     errors,
     home,
     launch_actions,
     launch_command,
     launch_status,
+    notification_settings,
     okr_command,
     replan,
     review_actions,
     task_actions,
+    tracker_connect,
     uninstall,
 )
 
@@ -22,3 +25,6 @@ def register_all(app: AsyncApp) -> None:
         module.register(app)
     for module in (launch_status, task_actions, replan, review_actions):
         module.register(app)
+    notification_settings.register(app)
+    tracker_connect.register(app)
+    calendar.register(app)

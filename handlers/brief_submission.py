@@ -22,6 +22,7 @@ from storage.db import Database
 from storage.launches import LaunchRepository
 from storage.models import Launch
 from storage.scope import Scope
+from storage.trackers import choose_tracker_in
 from storage.workspaces import WorkspaceRepository
 
 # A date is "in the past" only once it has passed everywhere: the last time zone to reach a day is UTC-12.
@@ -54,8 +55,11 @@ async def on_brief_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
     user_id = body["user"]["id"]
     scope = Scope(context["team_id"], user_id)
     today = datetime.now(LATEST_TIME_ZONE).date()
+    tracker = (view["state"]["values"].get(BriefField.TRACKER, {}).get(BriefField.TRACKER, {})
+               .get("selected_option") or {}).get("value")
     try:
-        launch = await store_draft(services.db, scope, form, today, body.get("team", {}).get("domain", ""))
+        launch = await store_draft(services.db, scope, form, today, body.get("team", {}).get("domain", ""),
+                                   tracker_id=int(tracker) if tracker and tracker.isdigit() else None)
     except IntegrityError:
         # Two submissions raced for the same name and the other one won; anything else is a bug.
         async with services.db.reader() as session:
@@ -81,7 +85,7 @@ class Refusal:
 
 
 async def store_draft(db: Database, scope: Scope, form: BriefForm, today: date,
-                      team_domain: str) -> Launch | Refusal | dict[str, str]:
+                      team_domain: str, *, tracker_id: int | None = None) -> Launch | Refusal | dict[str, str]:
     """The draft launch, a policy refusal, or the form's field errors; one connection for all of it.
 
     Before the ack, so from storage only: the person was resolved when they typed /launch new.
@@ -107,10 +111,13 @@ async def store_draft(db: Database, scope: Scope, form: BriefForm, today: date,
             created_by=actor.user_id,
             members=[("", "", slack_id) for slack_id in checked.team],
         )
+        # The tracker id came from the form: it counts only as one of this workspace's active connections.
+        chosen = tracker_id is not None and await choose_tracker_in(session, scope, launch.id, tracker_id)
         await AuditLog(session, scope).append(
             actor=actor.user_id, action=AuditAction.LAUNCH_CREATED, target=f"launch:{launch.id}", before=None,
             after={"name": launch.name, "target_date": launch.target_date, "launch_type": launch.launch_type,
-                   "channel_id": launch.channel_id, "team": checked.team, "status": launch.status},
+                   "channel_id": launch.channel_id, "team": checked.team, "status": launch.status,
+                   "tracker": tracker_id if chosen else None},
         )
         return launch
 

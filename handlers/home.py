@@ -14,15 +14,19 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.access import change_pm_role
 from agents.home import load_home
 from agents.policy import Action, Actor, decide
+from blocks.calendar_blocks import calendar_button
 from blocks.home import home_view
 from blocks.ids import ActionId
+from blocks.notification_settings import settings_button, undelivered_blocks
 from bot.services import services_of
 from handlers.access import current_actor, profile_lookup, refuse
 from storage.home import HomePages, HomeRepository, parse_page
+from storage.notifications import NotificationRepository
 from storage.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -65,9 +69,10 @@ async def publish_home(
         today = date.today()
         async with db.reader() as session:
             content = await load_home(session, actor, pages, today)
+            personal = await personal_blocks(session, scope, user_id)
             if attempt == 0 and view_hash is None:
                 view_hash = await HomeRepository(session, scope).last_hash()
-        view = home_view(content, pages, today, notice)
+        view = home_view(content, pages, today, notice, personal)
         try:
             response = await client.views_publish(user_id=user_id, view=view, hash=view_hash if attempt == 0 else None)
         except SlackApiError as error:
@@ -78,6 +83,13 @@ async def publish_home(
         async with db.session() as session:
             await HomeRepository(session, scope).remember_hash((response.get("view") or {}).get("hash"))
         return
+
+
+async def personal_blocks(session: AsyncSession, scope: Scope, user_id: str) -> list[dict[str, Any]]:
+    """What undelivered messages there are (Slack and email both failed for an hour), then the settings and
+    calendar feed buttons."""
+    undelivered = await NotificationRepository(session, scope).on_home(user_id, limit=5)
+    return [b.to_dict() for b in (*undelivered_blocks(undelivered), settings_button(), calendar_button())]
 
 
 def _viewed(body: dict[str, Any]) -> tuple[HomePages, str | None]:

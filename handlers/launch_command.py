@@ -18,6 +18,7 @@ from handlers.launch_status import status_message
 from handlers.replan import run_replan, run_versions, version_message
 from handlers.retro import run_retro
 from handlers.task_actions import run_task_command
+from handlers.tracker_connect import run_connect, tracker_choices
 from storage.launches import LaunchRepository
 from storage.scope import Scope
 
@@ -34,6 +35,7 @@ class LaunchSubcommand(StrEnum):
     REPLAN = "replan"
     VERSIONS = "versions"
     RETRO = "retro"
+    CONNECT = "connect"
 
 
 def split_subcommand(text: str) -> tuple[LaunchSubcommand, str]:
@@ -57,7 +59,8 @@ async def on_launch(
         if not decision.allowed:
             await refuse(context, respond, actor, Action.LAUNCH_CREATE, "launch:new", decision)
             return
-        view = brief_modal(channel_id=command.get("channel_id"), user_id=command["user_id"])
+        view = brief_modal(channel_id=command.get("channel_id"), user_id=command["user_id"],
+                           trackers=await tracker_choices(context))
         await client.views_open(trigger_id=command["trigger_id"], view=view)
     elif subcommand is LaunchSubcommand.STATUS:
         message = await version_message(context, argument, actor) or await status_message(
@@ -72,6 +75,8 @@ async def on_launch(
         await run_versions(context, respond, actor, argument)
     elif subcommand is LaunchSubcommand.RETRO:
         await run_retro(context, respond, actor, argument)
+    elif subcommand is LaunchSubcommand.CONNECT:
+        await run_connect(context, client, respond, actor, argument, command.get("trigger_id"))
     elif subcommand is LaunchSubcommand.ADMIN:
         await run_admin(context, actor, argument, client, respond)
     elif subcommand is LaunchSubcommand.LIST:

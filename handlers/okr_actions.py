@@ -15,7 +15,7 @@ from blocks import okr_messages
 from blocks.okr_ids import OkrAction
 from blocks.okr_modals import comment_modal, return_modal, update_modal
 from bot.services import services_of
-from handlers.okr_views import send_dm
+from handlers.okr_views import drain_outbox
 from storage.okr_models import Objective
 from storage.okrs import OkrRepository, row_id
 from storage.scope import Scope
@@ -50,9 +50,8 @@ async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
             await respond(response_type="ephemeral", replace_original=False, text=str(exc))
             return
         notice = okr_messages.decision_notice(objective, user_id, True, "")
-        owner = objective.owner_id
     await respond(replace_original=True, **notice)
-    await send_dm(client, owner, notice)
+    await drain_outbox(context)
 
 
 async def on_return_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,

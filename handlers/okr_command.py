@@ -9,9 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.okr_checkin import CheckInError, check_in_as, parse_update_text
+from agents.okr_checkin import CheckInError, check_in_as, key_result_view, parse_update_text
 from agents.okr_lists import list_objectives, tree_of
 from agents.query import ask, resolve_period
+from agents.query_llm import query_model
 from blocks import okr_messages
 from blocks.okr_modals import new_objective_modal, update_modal
 from bot.jobs import JobName
@@ -87,8 +88,9 @@ async def on_okr(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
                 "Ask a question, e.g. `/okr ask which objectives are off track?`"))
             return
         async with services.db.reader() as session:
-            # The rule parser answers offline; an LLM QueryModel can be passed as `model=` once wired.
-            answer = await ask(OkrRepository(session, scope), argument[:500], asker=user_id, today=today)
+            # With LLM keys set the planner's providers parse the question (validated; rules on any failure).
+            answer = await ask(OkrRepository(session, scope), argument[:500], asker=user_id, today=today,
+                               model=query_model(services.llm))
         await respond(response_type="ephemeral", **okr_messages.answer_message(answer))
     elif subcommand is OkrSubcommand.REPORT:
         channel = command.get("channel_id") or user_id
@@ -101,8 +103,6 @@ async def on_okr(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
 
 async def keyboard_update(context: AsyncBoltContext, scope: Scope, text: str, today: date) -> dict[str, Any]:
     """`/okr update KEY VALUE [note]`: check in, roll up, and say where the key result now stands."""
-    from agents.okr_lists import current_board
-
     try:
         key, value, note = parse_update_text(text)
     except CheckInError as exc:
@@ -118,8 +118,7 @@ async def keyboard_update(context: AsyncBoltContext, scope: Scope, text: str, to
             result = await check_in_as(repo, actor, kr, value=value, day=today, note=note)
         except CheckInError as exc:
             return okr_messages.text_message(str(exc))
-        loaded = await current_board(repo, today)
-        view = loaded[1].key_results.get(kr.id) if loaded else None
+        view = await key_result_view(repo, kr, today)
         return okr_messages.checkin_receipt(view, kr.key, value, kr.unit, result.path, result.recorded)
 
 

@@ -17,7 +17,6 @@ from agents.okr_objectives import (
     ObjectiveForm,
     add_comment,
     decide,
-    notify_for_comment,
     submit_objective,
     validate_objective_form,
 )
@@ -25,6 +24,7 @@ from agents.policy.okrs import can_see_objective
 from blocks import okr_messages
 from blocks.okr_ids import UPDATE_VALUE_PREFIX, OkrCallback, OkrField
 from blocks.rich_text import rich_text_to_markdown
+from bot.jobs import JobName
 from bot.services import services_of
 from storage.okrs import OkrRepository, row_id, without_nul
 from storage.scope import Scope
@@ -34,8 +34,14 @@ PARENT_OPTIONS = 50
 
 
 async def send_dm(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> None:
+    """A reply to the person who acted (notifications to others go through the outbox)."""
     channel = (await client.conversations_open(users=user_id))["channel"]["id"]
     await client.chat_postMessage(channel=channel, **message)
+
+
+async def drain_outbox(context: AsyncBoltContext) -> None:
+    """Send the notifications the change just committed to the outbox."""
+    await services_of(context).jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, context["team_id"])
 
 
 def _value(values: dict[str, Any], field: str) -> str | None:
@@ -89,11 +95,8 @@ async def on_new_objective(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
             await ack(response_action="errors", errors=errors)
             return
         submitted = await submit_objective(repo, form, user_id)
-        parent = await repo.objective(submitted.objective.parent_id) if submitted.objective.parent_id else None
-        request = okr_messages.approval_request(submitted.objective, user_id, parent.key if parent else None)
     await ack()
-    for approver in submitted.approvers:
-        await send_dm(client, approver, request)
+    await drain_outbox(context)
     await send_dm(client, user_id, okr_messages.text_message(
         f"Submitted *{submitted.objective.key}* for approval by "
         + (", ".join(f"<@{a}>" for a in submitted.approvers) or "an Admin") + "."))
@@ -163,15 +166,12 @@ async def on_comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], 
             await ack(response_action="errors", errors={OkrField.COMMENT: "That objective no longer exists."})
             return
         try:
-            comment = await add_comment(repo, objective, user_id, text)
+            await add_comment(repo, objective, user_id, text)
         except (NotAllowed, ValueError) as exc:
             await ack(response_action="errors", errors={OkrField.COMMENT: str(exc)})
             return
-        targets = await notify_for_comment(repo, objective, comment)
-        notice = okr_messages.comment_notice(objective, user_id, comment.text)
     await ack()
-    for person in targets:
-        await send_dm(client, person, notice)
+    await drain_outbox(context)
 
 
 async def on_return(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
@@ -191,9 +191,9 @@ async def on_return(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], c
             await ack(response_action="errors", errors={OkrField.REASON: str(exc)})
             return
         notice = okr_messages.decision_notice(objective, user_id, False, reason)
-        owner = objective.owner_id
     await ack()
-    await send_dm(client, owner, notice)
+    await drain_outbox(context)
+    # The approver's own request message shows the outcome in place (the owner's notice is in the outbox).
     if meta.get("channel") and meta.get("ts"):
         await client.chat_update(channel=meta["channel"], ts=meta["ts"], **notice)
 

@@ -121,14 +121,15 @@ def _launch_id(view: dict[str, Any]) -> int | None:
 
 
 async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                              context: AsyncBoltContext) -> None:
+                              context: AsyncBoltContext, client: AsyncWebClient) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
     scope = Scope(context["team_id"], user_id)
     form = read_brief_form(view["state"]["values"])
     today = datetime.now(LATEST_TIME_ZONE).date()
     launch_id = _launch_id(view)
-    # Before the ack, so from storage only: the person was resolved when they asked for the modal.
+    # Before the ack, short reads only (no Slack call, no lock, no write): the person was resolved when they asked
+    # for the modal.
     actor = await load_actor(services.db, scope.workspace_id, user_id)
     async with services.db.reader() as session:
         launches = LaunchRepository(session, scope)
@@ -136,8 +137,8 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
         launch = await launches.get(launch_id) if launch_id is not None else None
         decision = decide(actor, Action.LAUNCH_REPLAN, launch=launch)
         if launch is None or not decision.allowed:
-            await record_denial(services.db, actor, Action.LAUNCH_REPLAN, f"launch:{launch_id}", decision)
             await ack(response_action="errors", errors={BriefField.NAME: decision.reason})
+            await record_denial(services.db, actor, Action.LAUNCH_REPLAN, f"launch:{launch_id}", decision)
             return
         other = await launches.by_name(" ".join(form.name.split()))
         pending = await VersionRepository(session, scope).get(launch.id, launch.version + 1)
@@ -152,14 +153,14 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
     if pending is not None:
         await ack(response_action="errors", errors={BriefField.NAME: ALREADY_RUNNING})
         return
+    await ack()
     try:
         version = await replan.request_replan(services.db, scope, launch, checked, user_id)
     except IntegrityError:
         # Another submission asked for the same version a moment ago; that one goes ahead.
-        await ack(response_action="errors", errors={BriefField.NAME: ALREADY_RUNNING})
+        await client.chat_postMessage(channel=user_id, text=ALREADY_RUNNING)
         return
     await services.jobs.enqueue(JobName.REPLAN_LAUNCH, scope.workspace_id, launch.id, version)
-    await ack()
 
 
 async def version_message(context: AsyncBoltContext, argument: str, actor: Actor) -> dict[str, Any] | None:

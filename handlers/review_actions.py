@@ -1,12 +1,15 @@
 """The review message's buttons (Approve, Reject, Edit, all on a page, page navigation) and the edit modal.
 
 Every listener acks first. Buttons carry ids only: agents/review.py reloads the task or launch within the
-workspace, asks the policy and decides once; a denial is told and audited here. After the commit the review
-message is updated in place (chat.update) and the Home tabs of the people it touches are rebuilt.
+workspace, asks the policy and decides once; a denial is told and audited here. After the commit a Reject or an
+Edit enqueues the launch's recompute (RECOMPUTE_LAUNCH), the review message is updated in place (chat.update)
+and the Home tabs of the people it touches are rebuilt. The edit modal's submission is checked from reads alone
+before its ack and saved after it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date
 from typing import Any
@@ -28,12 +31,13 @@ from agents.review import (
     parse_page_value,
     set_review_destination,
 )
-from agents.review_edit import EditForm, save_edit, split_keys
+from agents.review_edit import EditForm, judge_edit, load_edit, save_edit, split_keys
 from agents.review_items import load_review_page
 from blocks import launch_messages
 from blocks.ids import ActionId, CallbackId, ReviewEditField
 from blocks.review_messages import already_decided, review_message
 from blocks.review_modal import review_edit_modal
+from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
 from handlers.home import publish_home
@@ -209,33 +213,58 @@ def read_edit_form(view: dict[str, Any]) -> EditForm:
 
 async def on_edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext,
                             client: AsyncWebClient) -> None:
-    """Save the edit (field errors keep the modal open and save nothing); ack, then update the message."""
+    """Check the edit from reads alone (field errors keep the modal open); ack; then save it and update the message."""
     services = services_of(context)
+    user_id = body["user"]["id"]
     task_id = task_id_of(view.get("private_metadata"))
-    # Before the ack, so from storage only: the person was resolved when they pressed Edit.
-    actor = await load_actor(services.db, context["team_id"], body["user"]["id"])
     if task_id is None:
         await ack(response_action="errors", errors={ReviewEditField.TITLE: NOT_MINE})
         return
-    result = await save_edit(services.db, actor, task_id, read_edit_form(view))
-    if result.outcome is ReviewOutcome.INVALID:
-        await ack(response_action="errors", errors=result.errors)
+    # Before the ack, short reads only (no lock, no write): the person was resolved when they pressed Edit.
+    form = read_edit_form(view)
+    actor, subject = await asyncio.gather(load_actor(services.db, context["team_id"], user_id),
+                                          load_edit(services.db, context["team_id"], task_id))
+    refused = subject if isinstance(subject, ReviewResult) else judge_edit(subject, actor, form)
+    if refused is not None:
+        await ack(response_action="errors", errors=_edit_errors(refused))
+        if refused.outcome is ReviewOutcome.DENIED:
+            assert refused.decision is not None
+            await record_denial(services.db, actor, Action.TASK_REVIEW, refused.target, refused.decision)
+        return
+    await ack()
+    # Saved under the launch lock, checked again: a decision or a graph change made meanwhile wins.
+    result = await save_edit(services.db, actor, task_id, form)
+    if result.outcome is ReviewOutcome.DECIDED:
+        await _after_decision(context, client, result, key=result.decided[0])
         return
     if result.outcome is ReviewOutcome.DENIED:
         assert result.decision is not None
         await record_denial(services.db, actor, Action.TASK_REVIEW, result.target, result.decision)
-        await ack(response_action="errors", errors={ReviewEditField.TITLE: result.decision.reason})
-        return
+    text = "Your edit was not saved: " + " ".join(_edit_errors(result).values())
+    await _tell_later(client, result.launch, user_id, text)
+
+
+def _edit_errors(result: ReviewResult) -> dict[str, str]:
+    """Why an edit cannot be saved, by the modal's field."""
+    if result.outcome is ReviewOutcome.INVALID:
+        return result.errors
+    if result.outcome is ReviewOutcome.DENIED and result.decision is not None:
+        return {ReviewEditField.TITLE: result.decision.reason}
     if result.outcome is ReviewOutcome.ALREADY and result.earlier is not None:
         earlier = result.earlier
-        await ack(response_action="errors", errors={
-            ReviewEditField.TITLE: already_decided(earlier.decision, earlier.decided_by, earlier.decided_at)})
-        return
-    if result.outcome is not ReviewOutcome.DECIDED:
-        await ack(response_action="errors", errors={ReviewEditField.TITLE: TOLD.get(result.outcome, NOT_MINE)})
-        return
-    await ack()
-    await _after_decision(context, client, result, key=result.decided[0])
+        return {ReviewEditField.TITLE: already_decided(earlier.decision, earlier.decided_by, earlier.decided_at)}
+    return {ReviewEditField.TITLE: TOLD.get(result.outcome, NOT_MINE)}
+
+
+async def _tell_later(client: AsyncWebClient, launch: Launch | None, user_id: str, text: str) -> None:
+    """Tell someone whose modal has closed: an ephemeral by the review message, else a direct message."""
+    try:
+        if launch is not None and launch.review_channel_id:
+            await client.chat_postEphemeral(channel=launch.review_channel_id, user=user_id, text=text)
+        else:
+            await client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as exc:
+        log.info("could not tell %s: %s", user_id, exc.response.get("error"))
 
 
 async def _answer(context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor,
@@ -258,7 +287,10 @@ async def _after_decision(context: AsyncBoltContext, client: AsyncWebClient, res
                           key: str | None = None, page: int = 0) -> None:
     """After the commit: the review message in place, the plan message (its tasks changed), the Home tabs."""
     assert result.launch is not None
-    db = services_of(context).db
+    services = services_of(context)
+    if result.stale:  # the graph changed: its critical path, slack and risks are recomputed off this path
+        await services.jobs.enqueue(JobName.RECOMPUTE_LAUNCH, result.launch.workspace_id, result.launch.id)
+    db = services.db
     shown = await load_review_page(db, result.launch.workspace_id, result.launch.id, page=page, key=key)
     if shown is not None:
         await _update_review_message(client, shown)

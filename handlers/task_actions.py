@@ -1,11 +1,13 @@
 """Task updates from Slack: Done / Start / Blocked buttons, the blocked-reason modal, `/launch done|start|block`.
 
 Buttons carry the task id only. The update (agents/task_updates.py) reloads the task within the workspace,
-asks the policy and changes it in one transaction; a denial is told and audited here.
+asks the policy and changes it in one short transaction; a denial is told and audited here. After the commit a
+RECOMPUTE_LAUNCH job recomputes the launch's critical path, slack and risks (coalesced).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -33,6 +35,7 @@ from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
 from handlers.home import publish_home
+from storage.db import Database
 from storage.scope import Scope
 from storage.task_updates import KeyMatch, TaskUpdateRepository
 
@@ -128,19 +131,23 @@ async def on_block_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
                   errors={BlockReasonField.REASON: f"Keep it under {BLOCK_REASON_MAX:,} characters."})
         return
     task_id, channel = read_metadata(view)
-    # Before the ack, from storage only (no Slack call): who is asking, and may they?
-    actor = await load_actor(services.db, context["team_id"], user_id)
-    async with services.db.reader() as session:
-        found = await TaskUpdateRepository(session, Scope(actor.workspace_id)).task_with_launch(task_id or 0)
+    # Before the ack, short reads only (no Slack call, no lock, no write): who is asking, and may they?
+    actor, found = await asyncio.gather(load_actor(services.db, context["team_id"], user_id),
+                                        _task_with_launch(services.db, context["team_id"], task_id))
     decision = (decide(actor, Action.TASK_UPDATE, launch=found.launch, task=found.task) if found
                 else decide(actor, Action.TASK_UPDATE))
     if not decision.allowed:
-        await record_denial(services.db, actor, Action.TASK_UPDATE, f"task:{task_id}", decision)
         await ack(response_action="errors", errors={BlockReasonField.REASON: decision.reason})
+        await record_denial(services.db, actor, Action.TASK_UPDATE, f"task:{task_id}", decision)
         return
     await ack()
     reply = _ephemeral_in(client, channel, user_id)
     await run_update(context, client, reply, actor, task_id, TaskChange.BLOCK, reason=reason)
+
+
+async def _task_with_launch(db: Database, workspace_id: str, task_id: int | None) -> KeyMatch | None:
+    async with db.reader() as session:
+        return await TaskUpdateRepository(session, Scope(workspace_id)).task_with_launch(task_id or 0)
 
 
 def _ephemeral_in(client: AsyncWebClient, channel: str | None, user_id: str) -> AsyncRespond | None:
@@ -169,9 +176,11 @@ async def run_update(context: AsyncBoltContext, client: AsyncWebClient, reply: A
         await refuse(context, reply, actor, Action.TASK_UPDATE, f"task:{task_id}", result.decision)
         return result
     assert result.task is not None and result.launch is not None
+    changed = result.outcome is UpdateOutcome.UPDATED
+    if changed:  # the change is committed: its critical path, slack and risks are recomputed off this path
+        await services.jobs.enqueue(JobName.RECOMPUTE_LAUNCH, actor.workspace_id, result.launch.id)
     if result.alerted:
         await services.jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, actor.workspace_id)
-    changed = result.outcome is UpdateOutcome.UPDATED
     headline = updated_headline(result.task, changed=changed,
                                 alerted_pm=result.launch.created_by if result.alerted else None)
     await _say(reply, update_reply(result.task, result.launch.name, headline))

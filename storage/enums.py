@@ -55,6 +55,9 @@ class OutboxKind(StrEnum):
     LAUNCH_RETRO = "launch_retro"  # the post-launch retro, in the launch channel
     REVIEW_REQUEST = "review_request"  # the one review message of a plan version's flagged tasks, to the PM
     CRITICAL_BLOCKED = "critical_blocked"  # a blocked task on the critical path, to the launch's PM
+    TRACKER_LAUNCH = "tracker_launch"  # sync a launch's tasks and dependencies to its tracker
+    TRACKER_TASK = "tracker_task"  # sync one task (created, changed or removed) to its launch's tracker
+    TRACKER_STOPPED = "tracker_stopped"  # a tracker connection stopped on an error that will not heal, to Admins
 
 
 class Destination(StrEnum):

@@ -108,6 +108,10 @@ class Launch(Base):
     # The review message of the current version's flagged tasks, updated in place (chat.update).
     review_channel_id: Mapped[str | None] = mapped_column(String(32))
     review_ts: Mapped[str | None] = mapped_column(String(32))
+    # Changes that affect the analysis (task status, a reject, an edit) count up; a recompute stores the count it
+    # covered in analyzed_changes, so the analysis is stale while changes > analyzed_changes.
+    changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    analyzed_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     members: Mapped[list[LaunchMember]] = relationship(
         back_populates="launch", cascade="all, delete-orphan", order_by="LaunchMember.id"

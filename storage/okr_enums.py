@@ -52,6 +52,14 @@ class ProgressSource(StrEnum):
 LIFTOFF_AUTHOR = "Liftoff"
 
 
+class OkrOutboxKind(StrEnum):
+    """OKR notifications written to the outbox with the change (rendered by bot/okr_notices.py at send time)."""
+
+    APPROVAL_REQUEST = "okr_approval_request"  # to each approver of a submitted objective
+    DECISION = "okr_decision"  # approved or returned (with the reason), to the objective's owner
+    COMMENT = "okr_comment"  # a comment, to each person it mentions and the owner
+
+
 class OkrAuditAction(StrEnum):
     """What the audit log calls each OKR change (agents/okr_audit.py appends them)."""
 

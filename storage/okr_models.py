@@ -67,7 +67,11 @@ class Objective(Base):
 
 class KeyResult(Base):
     __tablename__ = "okr_key_results"
-    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key"),
+        # Questions as of a day check whether any check-in came after it (migration 0007).
+        Index("ix_okr_key_results_scope_checkin", "workspace_id", "last_checkin_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)

@@ -61,17 +61,44 @@ class ReviewRepository:
     # --- launches and tasks ------------------------------------------------------------------------------
 
     async def lock_launch(self, launch_id: int) -> Launch | None:
-        """The launch with its team, its row locked until the transaction ends: one decision per launch at a time.
+        """The launch with its team, its row locked until the transaction ends: one graph change at a time.
 
-        On PostgreSQL a second reviewer waits here and then reads the first one's decision; SQLite's single
-        writer serialises them anyway.
+        Reject and Edit change the dependency graph, so they take it (before any task row, as every writer of
+        a launch does); Approve locks only its task rows. FOR NO KEY UPDATE: a decision row that merely
+        references the launch does not wait on it. On PostgreSQL a second reviewer waits here and then reads the
+        first one's decision; SQLite's single writer serialises them anyway.
         """
         return await self.session.scalar(
             select(Launch)
             .where(Launch.workspace_id == self.scope.workspace_id, Launch.id == launch_id)
             .options(selectinload(Launch.members))
-            .with_for_update(of=Launch)
+            .with_for_update(of=Launch, key_share=True)
             .execution_options(populate_existing=True)
+        )
+
+    async def launch(self, launch_id: int) -> Launch | None:
+        """The launch with its team, read as it is now (not locked)."""
+        return await self.session.scalar(
+            select(Launch)
+            .where(Launch.workspace_id == self.scope.workspace_id, Launch.id == launch_id)
+            .options(selectinload(Launch.members))
+            .execution_options(populate_existing=True)
+        )
+
+    async def lock_tasks(self, launch_id: int, task_ids: Iterable[int]) -> list[Task]:
+        """These tasks of the launch, their rows locked in id order (so two lockers never wait on each other)."""
+        wanted = sorted(set(task_ids))
+        if not wanted:
+            return []
+        return list(
+            await self.session.scalars(
+                select(Task)
+                .where(Task.workspace_id == self.scope.workspace_id, Task.launch_id == launch_id,
+                       Task.id.in_(wanted))
+                .order_by(Task.id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            )
         )
 
     async def launch_of_task(self, task_id: int) -> int | None:

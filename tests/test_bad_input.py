@@ -39,7 +39,7 @@ NASTY = st.sampled_from(
     ]
 )
 TEXT = st.one_of(NASTY, st.text(max_size=300), st.builds(lambda a, b: a + b, NASTY, st.text(max_size=50)))
-EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 async def launches(stack: Stack) -> int:

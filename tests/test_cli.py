@@ -73,6 +73,13 @@ def test_worker_needs_redis() -> None:
     assert result.returncode == 2 and "REDIS_URL" in result.stderr
 
 
+def test_several_web_processes_need_rq() -> None:
+    # With in-process jobs each process would run its own jobs and schedule: refused in one line.
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    result = liftoff("serve", "--processes", "2", env=env)
+    assert result.returncode == 2 and "REDIS_URL" in result.stderr
+
+
 def test_demo_plays_the_launch_flow() -> None:
     result = liftoff("demo", timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -268,6 +268,12 @@ async def test_done_on_the_home_updates_the_task_and_rebuilds_the_home(home_stac
     assert block(home, f"home_task:{approved.id}") is None and "_Nothing assigned to you" in texts(home)
     async with stack.db.reader() as session:
         assert await session.scalar(select(Task.status).where(Task.id == approved.id)) == TaskStatus.DONE
+    # The launch's recompute runs as a job after the click (and rebuilds its PM's Home if its health moved):
+    # let it finish before the next scenario looks at Home tabs.
+    await stack.settle()
+    async with stack.db.reader() as session:
+        launch = await session.get(Launch, approved.launch_id)
+    assert launch is not None and launch.analyzed_changes == launch.changes == 1
 
 
 async def test_home_publishes_with_the_last_hash_and_rebuilds_once_on_a_conflict(home_stack: Stack) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from agents.okr_import import import_tree
 from agents.okr_sources import sign_metric
 from bot.standin.render import render_blocks
+from storage.models import Outbox
 from storage.okr_models import CheckIn, KeyResult, Objective, OkrDecision
 from storage.okrs import OkrRepository
 from storage.scope import Scope
@@ -148,8 +149,9 @@ async def test_new_objective_approval_and_return(okr_stack: Stack) -> None:
               "team": "Search", "kr_title": "Cut p95", "kr_start": "800", "kr_target": "300", "kr_unit": "ms"}
     ack = await stack.slack.submit_view(MEMBER, view, values, require=False)
     assert ack.status == 200 and not ack.body.strip()
+    # The request goes through the outbox, drained by a job (on RQ: a worker whose first job is slow to start).
     await stack.standin.wait_for(lambda: any("Approve" in json.dumps(m.get("blocks", []))
-                                             for m in stack.standin.messages(PM)), timeout=20)
+                                             for m in stack.standin.messages(PM)), timeout=60)
     request = next(m for m in stack.standin.messages(PM) if "Approve" in json.dumps(m.get("blocks", [])))
     # Someone else may not decide: the policy refuses and nothing changes.
     await stack.slack.click(MEMBER, action_id="okr_approve", message=request, channel_id=f"D{PM}")
@@ -219,3 +221,50 @@ async def test_metrics_webhook_is_signed_and_idempotent(okr_stack: Stack) -> Non
     async with okr_stack.db.reader() as session:
         authors = list(await session.scalars(select(CheckIn.author).where(CheckIn.source == "metric")))
     assert authors == ["Liftoff"]
+
+
+async def test_okr_notifications_go_through_the_outbox(okr_stack: Stack) -> None:
+    """Approval request, return (with its reason) and comment @mention: outbox rows written with the change,
+    each sent once, by the drain, with the row's key as message metadata."""
+    stack = okr_stack
+    async with stack.db.reader() as session:
+        eng = await session.scalar(select(Objective).where(Objective.key == "ENG-A"))
+        assert eng is not None
+    ack = await stack.slack.slash_command(MEMBER, "/okr", "new", channel_id=CHANNEL)
+    await stack.standin.wait_for(lambda: stack.standin.view_opened_by(ack.trigger_id) is not None)
+    view = stack.standin.view_opened_by(ack.trigger_id)
+    assert view is not None
+    period = view["blocks"][2]["element"]["options"][0]["value"]
+    values = {"title": "Outbox search", "level": "team", "period": period, "parent": str(eng.id),
+              "department": "Engineering", "team": "Search"}
+    assert (await stack.slack.submit_view(MEMBER, view, values, require=False)).status == 200
+
+    def request_for_pm() -> dict[str, Any] | None:
+        return next((m for m in stack.standin.messages(PM)
+                     if "Outbox search" in m.get("text", "") + json.dumps(m.get("blocks", []))
+                     and "okr_return" in json.dumps(m.get("blocks", []))), None)
+
+    await stack.standin.wait_for(lambda: request_for_pm() is not None, timeout=60)
+    request = request_for_pm()
+    assert request is not None and request["metadata"]["event_type"] == "liftoff_outbox"
+    click = await stack.slack.click(PM, action_id="okr_return", message=request, channel_id=f"D{PM}")
+    await stack.standin.wait_for(lambda: stack.standin.view_opened_by(click.trigger_id) is not None)
+    modal = stack.standin.view_opened_by(click.trigger_id)
+    assert modal is not None
+    assert (await stack.slack.submit_view(PM, modal, {"reason": "Merge it into ENG-A"})).status == 200
+    await stack.standin.wait_for(lambda: any("Merge it into ENG-A" in m.get("text", "")
+                                             for m in stack.standin.messages(MEMBER)), timeout=60)
+    await stack.settle(60)
+    async with stack.db.reader() as session:
+        rows = list(await session.scalars(select(Outbox).where(Outbox.kind.like("okr_%")).order_by(Outbox.id)))
+        proposed = await session.scalar(select(Objective.id).where(Objective.title == "Outbox search"))
+    mine = [r for r in rows if r.payload.get("objective_id") == proposed]
+    assert [(r.kind, r.payload["channel"], r.status) for r in mine] == [
+        ("okr_approval_request", PM, "sent"), ("okr_decision", MEMBER, "sent")]
+    assert all(r.external_id for r in mine)
+    returned = [m for m in stack.standin.messages(MEMBER) if "Merge it into ENG-A" in m.get("text", "")]
+    assert len(returned) == 1 and returned[0]["metadata"]["event_payload"]["key"] == mine[1].idempotency_key
+    # The comment test's mention of the PM went the same way.
+    comments = [r for r in rows if r.kind == "okr_comment"]
+    assert all(r.status == "sent" for r in comments)
+    assert stack.standin.validation_errors == []

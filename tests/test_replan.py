@@ -4,6 +4,7 @@ date on the same stack (the retro's metrics are unit-tested in tests/test_retro.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -121,6 +122,11 @@ async def plan_launch(stack: Stack, name: str, **overrides: Any) -> Launch:
     return launch
 
 
+async def _version(stack: Stack, launch_id: int) -> int:
+    async with stack.db.reader() as session:
+        return int(await session.scalar(select(Launch.version).where(Launch.id == launch_id)) or 0)
+
+
 async def open_replan(stack: Stack, user: str, name: str) -> dict[str, Any]:
     ack = await stack.slack.slash_command(user, "/launch", f"replan {name}", channel_id=CHANNEL)
     assert ack.status == 200 and ack.elapsed_ms < 500
@@ -198,6 +204,10 @@ async def test_replan_keeps_done_work_posts_one_diff_and_keeps_v1(stack: Stack) 
     ack = await stack.slack.submit_view(
         PM, view, brief_values(launch.name, brief=brief, target_date=target, launch_type="pricing_change"))
     assert ack.status == 200 and not ack.body.strip() and ack.elapsed_ms < 500
+    # The request is stored after the ack (nothing before it may wait on a lock): wait for version 2, then its jobs.
+    async with asyncio.timeout(30):
+        while await _version(stack, launch.id) < 2:
+            await asyncio.sleep(0.05)
     await stack.settle()
     await stack.settle()
 

@@ -239,6 +239,7 @@ async def test_reject_reconnects_around_the_task_and_recomputes(stack: Stack) ->
 
     await stack.slack.click(PM, **button(message, "review_reject", rows["B"].id))
     await eventually(lambda: _gone(stack, launch_id, "B"))
+    await eventually(lambda: _analysed(stack, launch_id, 1))  # the recompute runs after the decision, as a job
     found = await edges_of(stack, launch_id)
     assert set(found) == {("A", "C"), ("A", "D"), ("X", "C"), ("X", "D"), ("C", "L"), ("D", "L")}
     assert {pair for pair, d in found.items() if d.source == RECONNECTED} == {("A", "D"), ("X", "C"), ("X", "D")}
@@ -256,6 +257,12 @@ async def test_reject_reconnects_around_the_task_and_recomputes(stack: Stack) ->
     await stack.standin.wait_for(lambda: len(stack.standin.ephemerals(PM)) > before)
     assert "Already rejected by <@U100>" in stack.standin.ephemerals(PM)[-1]["text"]
     assert len(await reviews_of(stack, launch_id)) == 1
+
+
+async def _analysed(stack: Stack, launch_id: int, changes: int) -> bool:
+    """The launch had `changes` analysis-changing decisions and its stored analysis covers them all."""
+    launch = await launch_row(stack, launch_id)
+    return launch.changes == changes and launch.analyzed_changes == changes
 
 
 async def _gone(stack: Stack, launch_id: int, key: str) -> bool:
@@ -290,6 +297,9 @@ async def test_edit_saves_after_validation(stack: Stack) -> None:
             "dependencies": ["X"]}
     ack = await stack.slack.submit_view(PM, view, good)
     assert ack.status == 200 and not (ack.json or {}).get("errors")
+    # Checked before the ack, saved after it; then the recompute runs as a job.
+    await eventually(lambda: _state_is(stack, launch_id, "B", ReviewState.EDITED))
+    await eventually(lambda: _analysed(stack, launch_id, 1))
     edited = (await tasks_of(stack, launch_id))["B"]
     assert (edited.title, edited.assignee_slack_id, edited.estimate_days, edited.due) == (
         "Write the API reference", "U102", 4.5, due)

@@ -7,54 +7,29 @@ the app sends back through the Web API is checked against the Block Kit schema a
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 
 from bot.sandbox.runner import RunningSandbox
-from tests.sandbox_browser import chromium_browser, require_chromium, running_sandbox
+from storage.okr_models import Objective
+from tests.sandbox_browser import articles, open_page, screenshot, send
+
+pytest_plugins = ["tests.sandbox_fixtures"]  # the `sandbox` and `browser` fixtures, shared by the e2e modules
 
 MAYA, OMAR = "U100", "U101"
 LAUNCH_CHANNEL = "C0LAUNCH"
+OBJECTIVE = "Make search the fastest way to find a launch"
 BRIEF = (
     "We are launching Smart Search, a new search experience in our web app that understands natural-language "
     "queries. Engineering builds the search service and the indexing pipeline; QA runs a regression pass and "
     "signs off on the release candidate. Marketing wants a launch blog post and an announcement email. "
     "Support needs help center articles and a training session."
 )
-TIMEOUT_MS = 20_000
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs"
-
-
-@pytest.fixture(scope="module")
-async def sandbox(
-    tmp_path_factory: pytest.TempPathFactory, blockkit_validator: Callable[[str, dict[str, Any]], list[str]]
-) -> AsyncIterator[RunningSandbox]:
-    require_chromium()
-    async with running_sandbox(tmp_path_factory.mktemp("sandbox"), blockkit_validator) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def browser(sandbox: RunningSandbox) -> AsyncIterator[Any]:
-    async with chromium_browser() as chromium:
-        yield chromium
-
-
-async def open_page(browser: Any, sandbox: RunningSandbox, user: str, conversation: str) -> Any:
-    page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.js_errors = errors
-    await page.goto(f"{sandbox.url}?as={user}&c={conversation}")
-    await page.locator("#conversation-title").wait_for()
-    return page
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +46,6 @@ async def omar(browser: Any, sandbox: RunningSandbox) -> AsyncIterator[Any]:
     yield page
     assert page.js_errors == []
     await page.close()
-
-
-async def send(page: Any, text: str) -> None:
-    composer = page.get_by_label("Message", exact=True)
-    await composer.fill(text)
-    await composer.press("Enter")
-
-
-def articles(page: Any, text: str) -> Any:
-    return page.locator("article.message").filter(has_text=text)
 
 
 async def test_launch_new_modal_field_error_then_the_plan_appears_live(
@@ -118,7 +83,7 @@ async def test_launch_new_modal_field_error_then_the_plan_appears_live(
     # Omar had the channel open all along: the plan reached his page without a reload.
     await expect(articles(omar, "Launch plan: Smart Search")).to_be_visible()
     assert sandbox.standin.validation_errors == []
-    await plan.screenshot(path=str(SCREENSHOTS / "sandbox-plan.png"))
+    await screenshot(maya, plan, "sandbox-plan.png")
 
 
 async def test_show_health_button_answers_only_the_person_who_clicked(maya: Any, omar: Any) -> None:
@@ -130,7 +95,7 @@ async def test_show_health_button_answers_only_the_person_who_clicked(maya: Any,
     await expect(card).to_have_count(1)
     await expect(card).to_contain_text("Only visible to you")
     await expect(card).to_contain_text("Progress by team")
-    await card.screenshot(path=str(SCREENSHOTS / "sandbox-health.png"))
+    await screenshot(maya, card, "sandbox-health.png")
     await expect(articles(omar, "Launch plan: Smart Search")).to_be_visible()
     await expect(articles(omar, "Smart Search: health")).to_have_count(0)
 
@@ -165,6 +130,39 @@ async def test_okr_question_is_answered_from_the_seeded_tree(maya: Any) -> None:
     await expect(answer).to_be_visible()
     await expect(answer).to_contain_text("Become the launch tool mid-market teams rely on")
     await expect(answer.locator(".mention", has_text="@Dana Whitfield").first).to_be_visible()
+    await maya.get_by_role("button", name="# launch-smart-search").click()
+
+
+async def test_okr_new_objective_searches_its_parent_through_the_app(sandbox: RunningSandbox, maya: Any) -> None:
+    from playwright.async_api import expect
+
+    await maya.get_by_role("button", name="# okrs").click()
+    await send(maya, "/okr new")
+    modal = maya.get_by_role("dialog", name="New objective")
+    await modal.get_by_label("Objective", exact=True).fill(OBJECTIVE)
+    await modal.get_by_label("Level").select_option(label="Team")
+    # "Aligns to" is an external select: what is typed goes to the app (block_suggestion), which answers options.
+    await modal.get_by_label("Aligns to").fill("launch tool")
+    matches = modal.locator("select[data-external]")
+    parent = matches.locator("option", has_text="Become the launch tool mid-market teams rely on")
+    await expect(parent).to_have_count(1)
+    await matches.select_option(await parent.get_attribute("value"))
+    await modal.get_by_role("button", name="Submit").click()
+    # A team objective needs its department and team: the app says so under those fields.
+    await expect(modal.locator(".bk-input-block.has-error > label")).to_have_text(
+        ["Department (optional)", "Team (optional)"]
+    )
+    await modal.get_by_label("Department (optional)").fill("Engineering")
+    await modal.get_by_label("Team (optional)").fill("Search")
+    await modal.get_by_role("button", name="Submit").click()
+    await expect(modal).to_be_hidden()
+    await maya.get_by_role("button", name="Liftoff (app)").click()
+    await expect(articles(maya, "for approval by")).to_contain_text("@Dana Whitfield")
+    async with sandbox.liftoff.services.db.reader() as session:
+        child = await session.scalar(select(Objective).where(Objective.title == OBJECTIVE))
+        parent = await session.get(Objective, child.parent_id) if child and child.parent_id else None
+    assert parent is not None and parent.title == "Become the launch tool mid-market teams rely on"
+    assert sandbox.standin.validation_errors == []
     await maya.get_by_role("button", name="# launch-smart-search").click()
 
 

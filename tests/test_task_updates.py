@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from agents.launch_analysis import RefreshOutcome, refresh_analysis
+from agents.launch_turns import LaunchTurns
 from agents.orchestrator import PlanOutcome, plan_launch
 from agents.policy import Actor
 from agents.task_updates import TaskChange, UpdateOutcome, apply_change, update_task
 from blocks.ids import ActionId
+from bot.jobs import JobName, job_table
 from bot.standin.render import render_blocks
 from storage.audit import AuditEntry
 from storage.db import Database
@@ -144,10 +147,12 @@ async def test_start_done_and_double_click(stack: Stack) -> None:
     assert await audit_count(stack.db, "task.updated", target) == 2
     assert (await task_by_id(stack.db, owned.id)).completed_at == task.completed_at
 
-    # The PM finishes critical work: the critical path is recomputed over the work that is left.
+    # The PM finishes critical work: the critical path is recomputed (by a job, after the ack) over what is left.
     reply = await answer(stack, PM, command(stack, PM, f"done {path[0].key}", here))
     assert "now *done*" in reply["text"]
+    await stack.settle()
     after = await launch_by_id(stack.db, launch.id)
+    assert after.analyzed_changes == after.changes == 3
     assert after.critical_path_days < launch.critical_path_days
     assert (await task_by_id(stack.db, path[0].id)).slack_days == 0
 
@@ -317,6 +322,10 @@ async def test_blocking_without_a_critical_path_task_alerts_nobody(db: Database)
     result = await update_task(db, Actor("T1", PM, Role.ADMIN), loose.id, TaskChange.BLOCK, reason="vendor late")
     assert result.outcome is UpdateOutcome.UPDATED and not result.on_critical_path and not result.alerted
     stored = await launch_by_id(db, launch.id)
+    assert (stored.changes, stored.analyzed_changes) == (1, 0)  # marked stale; the click did not recompute
+    assert not any(r["code"] == "blocked_work" for r in stored.risks)
+    assert (await refresh_analysis(db, "T1", launch.id)).outcome is RefreshOutcome.REFRESHED
+    stored = await launch_by_id(db, launch.id)
     assert any(r["code"] == "blocked_work" for r in stored.risks)
     assert await alerts_for(db, loose.id) == 0
 
@@ -333,3 +342,97 @@ def test_apply_change_sets_the_timestamps_once() -> None:
     assert task.blocked_reason == "waiting" and task.status == TaskStatus.BLOCKED
     assert apply_change(task, TaskChange.DONE, None, now)
     assert task.blocked_reason is None and task.completed_at == now and task.started_at == now
+
+
+# --- the recompute, off the click path and coalesced -------------------------------------------------------
+
+
+async def analysis_of(db: Database, launch_id: int) -> tuple[Any, ...]:
+    """What a recompute stores: the launch's critical path, its length, its risks and each task's slack."""
+    launch = await launch_by_id(db, launch_id)
+    slack = {t.key: t.slack_days for t in await tasks_of(db, launch)}
+    return launch.critical_path, launch.critical_path_days, launch.risks, slack
+
+
+async def test_clicks_at_once_and_one_recompute_match_a_sequential_run(stack: Stack) -> None:
+    together = await planned(stack.db, "T0TOGETHER", "Coalesced")
+    one_by_one = await planned(stack.db, "T0ONEBYONE", "Coalesced")
+    initial = await analysis_of(stack.db, together.id)
+    assert initial == await analysis_of(stack.db, one_by_one.id)
+    first, second = (t.key for t in critical_work(together, await tasks_of(stack.db, together))[:2])
+    changes = [(first, TaskChange.DONE, None), (second, TaskChange.BLOCK, "waiting for the vendor")]
+
+    # Two clicks at once, one through another process's Database (so they meet on the database's locks, not only
+    # in this process's launch turns), with a recompute running beside them; then one recompute.
+    other = Database(stack.settings.database_url)
+    try:
+        ids = {t.key: t.id for t in await tasks_of(stack.db, together)}
+        pm = Actor("T0TOGETHER", PM, Role.ADMIN)
+        results = await asyncio.gather(
+            update_task(stack.db, pm, ids[first], changes[0][1]),
+            update_task(other, pm, ids[second], changes[1][1], reason=changes[1][2]),
+            refresh_analysis(other, "T0TOGETHER", together.id),
+        )
+    finally:
+        await other.dispose()
+    assert [r.outcome for r in results[:2]] == [UpdateOutcome.UPDATED, UpdateOutcome.UPDATED]
+    last = await refresh_analysis(stack.db, "T0TOGETHER", together.id)
+    assert last.covered == 2  # by this run, or by the one beside the clicks if it came after both
+
+    # The same changes one after another, each followed by its own recompute.
+    ids = {t.key: t.id for t in await tasks_of(stack.db, one_by_one)}
+    for key, change, reason in changes:
+        done = await update_task(stack.db, Actor("T0ONEBYONE", PM, Role.ADMIN), ids[key], change, reason=reason)
+        assert done.outcome is UpdateOutcome.UPDATED
+        refreshed = await refresh_analysis(stack.db, "T0ONEBYONE", one_by_one.id)
+        assert refreshed.outcome is RefreshOutcome.REFRESHED and refreshed.pm == PM
+
+    after = await analysis_of(stack.db, together.id)
+    assert after == await analysis_of(stack.db, one_by_one.id)
+    assert after != initial and after[1] < initial[1] and after[2][0]["code"] == "blocked_critical_path"
+    stored = await launch_by_id(stack.db, together.id)
+    assert stored.changes == stored.analyzed_changes == 2
+
+
+async def test_recompute_job_twice_changes_nothing_the_second_time(stack: Stack) -> None:
+    launch = await planned(stack.db, "T0TWICE", "Twice")
+    task = critical_work(launch, await tasks_of(stack.db, launch))[0]
+    assert (await update_task(stack.db, Actor("T0TWICE", PM, Role.ADMIN), task.id, TaskChange.DONE)).outcome \
+        is UpdateOutcome.UPDATED
+    assert (await launch_by_id(stack.db, launch.id)).critical_path_days == launch.critical_path_days  # not yet
+    jobs = stack.liftoff.services.jobs
+    await jobs.enqueue(JobName.RECOMPUTE_LAUNCH, "T0TWICE", launch.id)
+    await jobs.enqueue(JobName.RECOMPUTE_LAUNCH, "T0TWICE", launch.id)
+    await stack.settle()
+    once = await analysis_of(stack.db, launch.id)
+    stored = await launch_by_id(stack.db, launch.id)
+    assert stored.critical_path_days < launch.critical_path_days and stored.analyzed_changes == stored.changes == 1
+
+    # Run again (as a job does, with the app's services): the stored analysis covers every change, so nothing moves.
+    await job_table()[JobName.RECOMPUTE_LAUNCH](stack.liftoff.services, "T0TWICE", launch.id)
+    assert await analysis_of(stack.db, launch.id) == once
+    assert (await refresh_analysis(stack.db, "T0TWICE", launch.id)).outcome is RefreshOutcome.CURRENT
+    assert (await refresh_analysis(stack.db, "T0NOWHERE", launch.id)).outcome is RefreshOutcome.MISSING
+
+
+async def test_launch_turns_queue_one_launch_and_let_others_pass() -> None:
+    turns = LaunchTurns()
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def hold(name: str, launch_id: int) -> None:
+        async with turns.turn("T1", launch_id):
+            order.append(f"{name} in")
+            await gate.wait()
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(hold("a", 1))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(hold("b", 1))
+    third = asyncio.create_task(hold("c", 2))
+    await asyncio.sleep(0.01)
+    assert order == ["a in", "c in"] and turns.waiting("T1", 1) == 2
+    gate.set()
+    await asyncio.gather(first, second, third)
+    assert order.index("b in") > order.index("a out")
+    assert turns.waiting("T1", 1) == 0 and turns.waiting("T1", 2) == 0

@@ -16,6 +16,7 @@ class Action(StrEnum):
     LAUNCH_VIEW = "launch.view"
     LAUNCH_LIST = "launch.list"
     LAUNCH_REPLAN = "launch.replan"
+    LAUNCH_TRACKER = "launch.tracker"  # which tracker a launch syncs to
     TASK_UPDATE = "task.update"
     TASK_REVIEW = "task.review"
     ROLE_GRANT = "role.grant"
@@ -41,7 +42,7 @@ def may_view(actor: Actor, launch: Launch | None = None) -> Decision:
     return ALLOW
 
 
-@rule(Action.LAUNCH_REPLAN)
+@rule(Action.LAUNCH_REPLAN, Action.LAUNCH_TRACKER)
 def may_replan(actor: Actor, launch: Launch | None = None) -> Decision:
     if launch is None:
         return deny("That launch does not exist in this workspace.")

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.standin.api import SlackStandIn
+from bot.standin.messages import MessageStore
 from bot.standin.simulator import Ack, SimulatorError, SlackSimulator
+from bot.standin.state import find_element, view_state
+
+MAX_OPTIONS = 100  # what Slack shows of an options answer
 
 
 class ActionError(ValueError):
@@ -43,6 +47,16 @@ def _answered(ack: Ack, what: str) -> Outcome:
     if ack.status == 404:
         return Outcome(ok=False, error=f"{what} failed: the app does not handle it (HTTP 404)")
     return Outcome(ok=False, error=f"{what} failed with the error \"dispatch_failed\" (HTTP {ack.status})")
+
+
+def options_of(answer: Any) -> list[dict[str, Any]]:
+    """The options of an options-load answer, groups flattened, at most MAX_OPTIONS."""
+    if not isinstance(answer, dict):
+        return []
+    options = list(answer.get("options") or [])
+    for group in answer.get("option_groups") or []:
+        options.extend(group.get("options") or [])
+    return [o for o in options if isinstance(o, dict) and "value" in o][:MAX_OPTIONS]
 
 
 class PersonActions:
@@ -118,6 +132,38 @@ class PersonActions:
         except SimulatorError as exc:
             raise ActionError(str(exc)) from exc
         return _answered(ack, "That action")
+
+    async def suggest(self, user_id: str, target: dict[str, Any]) -> list[dict[str, Any]]:
+        """What an external select offers for what the person typed: Slack asks the app (block_suggestion) and
+        shows the options (or option groups) it answers with."""
+        self._check_person(user_id)
+        action_id = str(target.get("action_id") or "")
+        block_id = target.get("block_id") or None
+        typed = str(target.get("value") or "")
+        payload: dict[str, Any] = {"type": "block_suggestion", **self.simulator._envelope(user_id, None),
+                                   "action_id": action_id, "block_id": block_id, "value": typed}
+        try:
+            if target.get("view_id"):
+                view = self.standin.views.get(str(target["view_id"]))
+                if view is None:
+                    raise ActionError("that view is gone")
+                find_element(view.get("blocks") or [], action_id, block_id, None)
+                payload["container"] = {"type": "view", "view_id": view["id"]}
+                payload["view"] = {**view, "state": {"values": view_state(view, {}, require=False)}}
+            else:
+                message = self._message(user_id, str(target.get("channel") or ""), str(target.get("ts") or ""))
+                find_element(message.get("blocks") or [], action_id, block_id, None)
+                payload["container"] = {"type": "message", "message_ts": message["ts"],
+                                        "channel_id": message["channel"], "is_ephemeral": "visible_to" in message}
+                payload["channel"] = {"id": message["channel"]}
+                payload["message"] = MessageStore.api_shape(message, with_metadata=True)
+        except SimulatorError as exc:
+            raise ActionError(str(exc)) from exc
+        ack = await self.simulator._post_payload(payload)  # signed, as form-encoded `payload=`, like block_actions
+        answered = _answered(ack, "Loading the options")
+        if not answered.ok:
+            raise ActionError(answered.error or "the app did not answer")
+        return options_of(ack.json)
 
     async def open_home(self, user_id: str) -> Outcome:
         self._check_person(user_id)

@@ -74,6 +74,7 @@ class SandboxServer:
         app.router.add_post("/api/close", self._post(self._close))
         app.router.add_post("/api/action", self._post(self._action))
         app.router.add_post("/api/home", self._post(self._home))
+        app.router.add_post("/api/options", self._options)
         app.router.add_static("/static/", STATIC)
         return app
 
@@ -156,6 +157,17 @@ class SandboxServer:
 
     async def _action(self, body: dict[str, Any]) -> Outcome:
         return await self.actions.click(_person(body), body)
+
+    async def _options(self, request: web.Request) -> web.Response:
+        """An external select's options for what was typed (no state changes, so no change notice)."""
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ActionError("send a JSON object")
+            options = await self.actions.suggest(_person(body), body)
+        except (ActionError, ValueError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        return web.json_response({"ok": True, "options": options})
 
     async def _home(self, body: dict[str, Any]) -> Outcome:
         return await self.actions.open_home(_person(body))

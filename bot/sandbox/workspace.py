@@ -68,7 +68,8 @@ CHANNELS: tuple[tuple[str, str, str], ...] = (
 )
 
 SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("/launch", "new | status [NAME] | list | help", "Plan a launch, or see its health"),
+    ("/launch", "new | status [NAME] | done|start|block KEY | replan NAME | retro NAME | list | help",
+     "Plan a launch, or see its health"),
     ("/okr", "new | update | list | tree | ask QUESTION | help", "Create, check in on and ask about OKRs"),
 )
 

@@ -14,6 +14,7 @@ const ui = {
   modalKey: null,
   modalInputs: null,
   seen: JSON.parse(localStorage.getItem("sandbox.seen") || "{}"),
+  thread: params.get("t") || null,  // the ts of the thread open in the side pane, as Slack shows threads
 };
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#e8912d", "#2bac76", "#1264a3", "#e01e5a", "#4a154b", "#36c5f0", "#9e5a00", "#0b4c8c"];
@@ -29,6 +30,18 @@ async function api(path, body) {
   return answer;
 }
 
+// An external select's options for what was typed: asked of the app, nothing else changes.
+async function suggest(where, element, block, typed) {
+  const response = await fetch("/api/options", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ as: ui.viewer, ...where, action_id: element.action_id, block_id: block.block_id,
+      value: typed }),
+  });
+  const answer = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
+  if (!answer.ok) showError(answer.error || "the options did not load");
+  return answer.options || [];
+}
+
 function showError(text) {
   const box = $("composer-error");
   box.textContent = text;
@@ -42,6 +55,7 @@ function remember() {
   localStorage.setItem("sandbox.conversation", ui.conversation);
   const query = new URLSearchParams({ as: ui.viewer, c: ui.conversation });
   if (ui.conversation.startsWith("D")) query.set("tab", ui.tab);
+  if (ui.thread) query.set("t", ui.thread);
   history.replaceState(null, "", `?${query}`);
 }
 
@@ -55,7 +69,8 @@ function context(extra = {}) {
 
 function navButton(id, label, extra = {}) {
   const unread = (ui.state.activity[id] || "") > (ui.seen[`${ui.viewer}:${id}`] || "") && id !== ui.conversation;
-  return h("li", {}, h("button", { type: "button", "aria-current": String(id === ui.conversation),
+  const current = id === ui.conversation && !(id.startsWith("D") && ui.tab === "home");
+  return h("li", {}, h("button", { type: "button", "aria-current": String(current),
     class: unread ? "unread" : "", "data-conversation": id, onclick: () => open(id, extra.tab) }, label));
 }
 
@@ -93,21 +108,31 @@ function avatar(name) {
   return h("div", { class: "avatar", style: `background:${color}`, "aria-hidden": "true" }, initials);
 }
 
-function messageNode(message, conversationId) {
+function repliesLabel(count) {
+  return `${count} ${count === 1 ? "reply" : "replies"}`;
+}
+
+// A message; in the channel its thread shows as an "N replies" link that opens the thread pane (inThread: the
+// pane's own copy, without the link).
+function messageNode(message, conversationId, inThread = false) {
   const name = author(message);
   const isApp = name === ui.state.app.name;
   const ephemeral = message.subtype === "ephemeral";
   const act = (element, block, value) => api("action", {
     channel: conversationId, ts: message.ts, action_id: element.action_id, block_id: block.block_id, value,
   });
+  const where = { channel: conversationId, ts: message.ts };
+  const options = (element, block, typed) => suggest(where, element, block, typed);
   const body = h("div", { class: "message-body" },
     ephemeral ? h("div", { class: "only-you" }, "👁 Only visible to you") : null,
     h("div", {}, h("span", { class: "author" }, name), isApp ? h("span", { class: "app-badge" }, "APP") : null,
       message.edited ? h("span", { class: "edited" }, "(edited)") : null),
-    renderMessageBody(message, context({ act })));
-  if (message.replies?.length) {
-    body.append(h("div", { class: "thread-count" }, `${message.replies.length} ${message.replies.length === 1
-      ? "reply" : "replies"}`), h("div", { class: "thread" }, message.replies.map((r) => messageNode(r, conversationId))));
+    renderMessageBody(message, context({ act, suggest: options })));
+  if (message.replies?.length && !inThread) {
+    const open = ui.thread === message.ts;
+    body.append(h("button", { type: "button", class: "thread-count", "aria-expanded": String(open),
+      "data-thread": message.ts, onclick: () => openThread(open ? null : message.ts) },
+    repliesLabel(message.replies.length)));
   }
   return h("article", { class: `message${ephemeral ? " ephemeral" : ""}`, "data-ts": message.ts,
     "aria-label": `Message from ${name}` }, avatar(name), body);
@@ -128,6 +153,7 @@ function drawConversation() {
   $("composer").hidden = showHome;
   $("composer-input").placeholder = isDm ? `Message ${ui.state.app.name} — try /launch help`
     : `Message #${conversation.name} — try /launch new`;
+  drawThread(showHome ? null : conversation);
   if (showHome) return drawHome();
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
@@ -140,6 +166,40 @@ function drawConversation() {
   localStorage.setItem("sandbox.seen", JSON.stringify(ui.seen));
 }
 
+// --- thread pane -----------------------------------------------------------------------------------------------
+
+function openThread(ts) {
+  ui.thread = ts;
+  remember();
+  drawConversation();
+}
+
+function drawThread(conversation) {
+  const pane = $("thread");
+  const parent = conversation?.messages.find((m) => m.ts === ui.thread && m.replies?.length);
+  pane.hidden = !parent;
+  if (!parent) {
+    pane.replaceChildren();
+    return;
+  }
+  const where = conversation.is_dm ? ui.state.app.name : `# ${conversation.name}`;
+  const list = h("div", { class: "thread-messages" }, messageNode(parent, conversation.id, true),
+    h("div", { class: "thread-divider" }, repliesLabel(parent.replies.length)),
+    parent.replies.map((reply) => messageNode(reply, conversation.id, true)));
+  const old = pane.querySelector(".thread-messages");
+  const same = drawThread.last === parent.ts && old;
+  const atBottom = !same || old.scrollHeight - old.scrollTop - old.clientHeight < 40;
+  const previous = same ? old.scrollTop : 0;
+  pane.replaceChildren(
+    h("header", { class: "thread-header" }, h("div", {}, h("h2", {}, "Thread"), h("div", { class: "topic" }, where)),
+      h("button", { type: "button", class: "modal-x", "aria-label": "Close thread", onclick: () => openThread(null) },
+        "×")),
+    list);
+  // A thread opens at its newest reply, and follows new replies unless the person scrolled up.
+  list.scrollTop = atBottom ? list.scrollHeight : previous;
+  drawThread.last = parent.ts;
+}
+
 function drawHome() {
   const home = ui.state.home;
   const root = $("home");
@@ -150,7 +210,8 @@ function drawHome() {
   const act = (element, block, value) => api("action", {
     view_id: home.id, action_id: element.action_id, block_id: block.block_id, value,
   });
-  root.replaceChildren(renderBlocks(home.blocks, context({ act })));
+  const options = (element, block, typed) => suggest({ view_id: home.id }, element, block, typed);
+  root.replaceChildren(renderBlocks(home.blocks, context({ act, suggest: options })));
 }
 
 // --- modal ---------------------------------------------------------------------------------------------------
@@ -171,7 +232,8 @@ function drawModal() {
     const act = (element, block, value) => api("action", {
       view_id: view.id, action_id: element.action_id, block_id: block.block_id, value,
     });
-    const body = renderBlocks(view.blocks, context({ act, inputs: ui.modalInputs }));
+    const options = (element, block, typed) => suggest({ view_id: view.id }, element, block, typed);
+    const body = renderBlocks(view.blocks, context({ act, suggest: options, inputs: ui.modalInputs }));
     const submit = view.submit ? h("button", { type: "submit", class: "bk-button primary" }, textOf(view.submit)) : null;
     const close = h("button", { type: "button", class: "bk-button", onclick: () => api("close", { view_id: view.id }) },
       textOf(view.close) || (view.submit ? "Cancel" : "Close"));
@@ -239,10 +301,14 @@ async function refresh() {
 }
 
 function open(conversationId, tab) {
+  if (conversationId !== ui.conversation) ui.thread = null;
   ui.conversation = conversationId;
   ui.tab = tab || (conversationId.startsWith("D") ? ui.tab : "messages");
   remember();
-  if (conversationId.startsWith("D") && ui.tab === "home") return api("home", {});
+  if (conversationId.startsWith("D") && ui.tab === "home") {
+    refresh();  // switch to the tab at once; app_home_opened brings the app's fresh view when it answers
+    return api("home", {});
+  }
   return refresh();
 }
 

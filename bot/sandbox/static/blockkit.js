@@ -74,7 +74,7 @@ function overflow(element, block, ctx) {
 
 // Selects, pickers and choices outside an input block send block_actions as soon as something is picked.
 function actingPicker(element, block, ctx) {
-  const picker = pickerElement(element, ctx);
+  const picker = pickerElement(element, ctx, undefined, block);
   if (!picker) return unsupported("element", element.type);
   picker.onChange = async (value) => {
     if (!confirmed(element)) return;

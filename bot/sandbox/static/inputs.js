@@ -93,6 +93,63 @@ function multiSelect(element, ctx, id) {
   return state;
 }
 
+// An external select: Slack asks the app for options (block_suggestion) as the person types; so does this one.
+// The value is the picked option object (a list of them for multi_external_select), as Slack sends it back.
+function externalSelect(element, block, ctx, id) {
+  const multiple = element.type === "multi_external_select";
+  const minimum = element.min_query_length ?? 3;
+  const chosen = multiple ? [...(element.initial_options || [])] : [element.initial_option].filter(Boolean);
+  let offered = [];
+  let asked = 0;  // searches sent; an answer to an older one is dropped
+  const search = h("input", { type: "search", id, class: "bk-input", "data-action-id": element.action_id,
+    placeholder: textOf(element.placeholder) || "Type to search", autocomplete: "off" });
+  const select = h("select", { class: "bk-select", "data-external": element.action_id,
+    "aria-label": `Matches for ${textOf(element.placeholder) || "search"}` });
+  const chips = h("div", { class: "chips" });
+  const wrap = h("div", { class: "bk-external" }, multiple ? chips : null, search, select);
+  const state = picker(wrap, () => (multiple ? [...chosen] : chosen[0] ?? null));
+  const draw = () => {
+    const shown = multiple ? offered.filter((o) => !chosen.some((c) => c.value === o.value))
+      : [...chosen.filter((c) => !offered.some((o) => o.value === c.value)), ...offered];
+    let hint = minimum ? `Type at least ${minimum} characters to search` : "Type to search";
+    if (asked) hint = offered.length ? `${offered.length} match${offered.length === 1 ? "" : "es"}` : "No matches";
+    select.replaceChildren(h("option", { value: "" }, hint),
+      ...shown.map((o) => h("option", { value: o.value }, textOf(o.text))));
+    select.value = multiple ? "" : chosen[0]?.value ?? "";
+    chips.replaceChildren(...chosen.map((o) => h("span", { class: "chip", "data-value": o.value }, textOf(o.text),
+      h("button", { type: "button", "aria-label": `Remove ${textOf(o.text)}`, onclick: () => {
+        chosen.splice(chosen.indexOf(o), 1);
+        draw();
+        state.changed();
+      } }, "×"))));
+  };
+  const load = async () => {
+    const typed = search.value.trim();
+    if (typed.length < minimum || !ctx.suggest) return;
+    const mine = ++asked;
+    const options = await ctx.suggest(element, block, typed);
+    if (mine !== asked) return;  // a newer search answered first
+    offered = options;
+    draw();
+  };
+  let timer = null;
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 150); });
+  search.addEventListener("focus", () => { if (!offered.length) load(); });
+  select.addEventListener("change", () => {
+    const picked = offered.find((o) => o.value === select.value);
+    if (!picked) return;
+    if (multiple) {
+      if (!(element.max_selected_items && chosen.length >= element.max_selected_items)) chosen.push(picked);
+    } else {
+      chosen.splice(0, chosen.length, picked);
+    }
+    draw();
+    state.changed();
+  });
+  draw();
+  return state;
+}
+
 function choiceList(element, ctx, id) {
   const multiple = element.type === "checkboxes";
   const name = nextId("choice");
@@ -149,8 +206,9 @@ function datePicker(element, id, type) {
 }
 
 // A picker for any stateful element, or null for element types this renderer does not know.
-export function pickerElement(element, ctx, id = nextId("el")) {
+export function pickerElement(element, ctx, id = nextId("el"), block = {}) {
   switch (element.type) {
+    case "external_select": case "multi_external_select": return externalSelect(element, block, ctx, id);
     case "plain_text_input": case "rich_text_input": return textInput(element, id, "text");
     case "email_text_input": return textInput(element, id, "email");
     case "url_text_input": return textInput(element, id, "url");
@@ -158,9 +216,9 @@ export function pickerElement(element, ctx, id = nextId("el")) {
     case "datepicker": return datePicker(element, id, "date");
     case "timepicker": return datePicker(element, id, "time");
     case "datetimepicker": return datePicker(element, id, "datetime-local");
-    case "static_select": case "external_select": case "users_select": case "conversations_select":
+    case "static_select": case "users_select": case "conversations_select":
     case "channels_select": return singleSelect(element, ctx, id);
-    case "multi_static_select": case "multi_external_select": case "multi_users_select":
+    case "multi_static_select": case "multi_users_select":
     case "multi_conversations_select": case "multi_channels_select": return multiSelect(element, ctx, id);
     case "checkboxes": case "radio_buttons": return choiceList(element, ctx, id);
     default: return null;
@@ -175,7 +233,7 @@ export function isEmpty(value) {
 export function inputBlock(block, ctx) {
   const id = nextId("field");
   const element = block.element || {};
-  const state = pickerElement(element, ctx, id);
+  const state = pickerElement(element, ctx, id, block);
   const label = h("label", { for: id }, textOf(block.label),
     block.optional ? h("span", { class: "bk-optional" }, " (optional)") : null);
   const error = h("div", { class: "bk-field-error", role: "alert", hidden: true });

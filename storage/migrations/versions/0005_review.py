@@ -64,6 +64,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("plan_ts", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("review_channel_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("review_ts", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("changes", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("analyzed_changes", sa.Integer(), nullable=False, server_default="0"))
 
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_state", sa.String(length=16), nullable=True))
@@ -96,6 +98,8 @@ def downgrade() -> None:
         batch_op.drop_column("review_state")
 
     with op.batch_alter_table("launches", schema=None) as batch_op:
+        batch_op.drop_column("analyzed_changes")
+        batch_op.drop_column("changes")
         batch_op.drop_column("review_ts")
         batch_op.drop_column("review_channel_id")
         batch_op.drop_column("plan_ts")
