@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import subprocess
 import sys
 
@@ -29,9 +31,16 @@ async def serve_forever(settings: Settings, *, host: str, port: int, processes: 
     else:
         log.info("listening for Slack at %s/slack/events", liftoff.url)
     print(f"Liftoff is running: {liftoff.url}/healthz", flush=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)  # so the children below are stopped too
+    watch = asyncio.create_task(_exit_with_parent(stopped)) if child else None
     try:
-        await asyncio.Event().wait()
+        await stopped.wait()
     finally:
+        if watch is not None:
+            watch.cancel()
         for process in children:
             process.terminate()
         for process in children:
@@ -48,3 +57,11 @@ def _spawn_child(host: str, port: int) -> subprocess.Popen[bytes]:
     """One more web process on the same port; it reads the same environment and skips the migration."""
     command = [sys.executable, "-m", "bot.cli", "serve", "--host", host, "--port", str(port), "--child"]
     return subprocess.Popen(command)
+
+
+async def _exit_with_parent(stopped: asyncio.Event) -> None:
+    """A child web process stops when the process that started it is gone, however that one ended."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    stopped.set()
