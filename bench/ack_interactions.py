@@ -10,7 +10,6 @@ that modal's submission, timed on its own line.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,14 +84,13 @@ def schedule(targets: list[Target], count: int) -> list[Target]:
             by_kind[target.action_id].append(target)
     queues = [iter(by_kind[kind]) for kind in CLICKED if by_kind.get(kind)]
     chosen: list[Target] = []
-    for queue in itertools.cycle(queues):
-        if len(chosen) >= count or not queues:
-            break
-        picked = next(queue, None)
-        if picked is None:
-            queues.remove(queue)
-            continue
-        chosen.append(picked)
+    while queues and len(chosen) < count:
+        for queue in list(queues):
+            picked = next(queue, None)
+            if picked is None:
+                queues.remove(queue)
+            elif len(chosen) < count:
+                chosen.append(picked)
     return chosen
 
 
