@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -246,18 +246,7 @@ class LaunchRepository:
         self.session.add_all(rows)
         await self.session.flush()
         ids = {row.key: row.id for row in rows}
-        self.session.add_all(
-            Dependency(
-                workspace_id=self.scope.workspace_id,
-                launch_id=launch_id,
-                from_task_id=ids[d.from_key],
-                to_task_id=ids[d.to_key],
-                kind=d.kind,
-                source=d.source,
-                confidence=d.confidence,
-            )
-            for d in dependencies
-        )
+        self.session.add_all(dependency_rows(self.scope.workspace_id, launch_id, ids, dependencies))
         await self.session.flush()
         return True
 
@@ -273,6 +262,23 @@ class LaunchRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+
+
+def dependency_rows(workspace_id: str, launch_id: int, ids: dict[str, int],
+                    dependencies: Iterable[NewDependency]) -> list[Dependency]:
+    """Dependency rows for edges given by task key, with the saved tasks' ids (`ids` by key)."""
+    return [
+        Dependency(
+            workspace_id=workspace_id,
+            launch_id=launch_id,
+            from_task_id=ids[d.from_key],
+            to_task_id=ids[d.to_key],
+            kind=d.kind,
+            source=d.source,
+            confidence=d.confidence,
+        )
+        for d in dependencies
+    ]
 
 
 class PersonalRepository:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LaunchStatus
-from storage.launches import NewDependency, NewTask
+from storage.launches import NewDependency, NewTask, dependency_rows
 from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, utcnow
 from storage.scope import Scope
 
@@ -289,19 +289,8 @@ class VersionRepository:
             rows.append(row)
         await self.session.flush()
         ids = {row.key: row.id for row in rows}
-        self.session.add_all(
-            Dependency(
-                workspace_id=self.scope.workspace_id,
-                launch_id=launch_id,
-                from_task_id=ids[d.from_key],
-                to_task_id=ids[d.to_key],
-                kind=d.kind,
-                source=d.source,
-                confidence=d.confidence,
-            )
-            for d in dependencies
-            if d.from_key in ids and d.to_key in ids
-        )
+        kept = [d for d in dependencies if d.from_key in ids and d.to_key in ids]
+        self.session.add_all(dependency_rows(self.scope.workspace_id, launch_id, ids, kept))
         await self.session.flush()
         return rows
 
