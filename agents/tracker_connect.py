@@ -21,9 +21,19 @@ from storage.trackers import TrackerConnection, TrackerKind, TrackerRepository
 CONNECTED = "tracker.connected"
 # A modal submission must be answered within 3 seconds; the check gets most of that.
 CHECK_TIMEOUT_S = 2.2
-SECRET_FIELDS = {TrackerKind.LINEAR: ("api_key",), TrackerKind.JIRA: ("email", "api_token")}
-SETTING_FIELDS = {TrackerKind.LINEAR: ("team_id",), TrackerKind.JIRA: ("site", "project_key")}
+SECRET_FIELDS = {TrackerKind.LINEAR: ("api_key",), TrackerKind.JIRA: ("email", "api_token"),
+                 TrackerKind.NOTION: ("token",), TrackerKind.ASANA: ("token",)}
+SETTING_FIELDS = {TrackerKind.LINEAR: ("team_id",), TrackerKind.JIRA: ("site", "project_key"),
+                  TrackerKind.NOTION: ("database_id",), TrackerKind.ASANA: ("project_gid",)}
+LABEL = {"linear": "Linear", "jira": "Jira", "notion": "Notion", "asana": "Asana"}
+# The field a refusal of the request itself (not of the key) points at.
+TARGET_FIELD = {"linear": "team_id", "jira": "site", "notion": "database_id", "asana": "project_gid"}
 JIRA_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
+# A Notion database id: 32 hex digits, with or without dashes, alone or at the end of the database's link.
+NOTION_ID = re.compile(r"(?<![0-9a-f])([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})"
+                       r"(?![0-9a-f])", re.I)
+# An Asana project gid: digits, alone or in the project's link (app.asana.com/0/PROJECT/... or /project/PROJECT/).
+ASANA_GID = re.compile(r"^(?:https://app\.asana\.com/(?:0|1/\d+/project)/)?(\d{6,20})(?:[/?#].*)?$")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 ClientBuilder = Callable[[str, dict[str, str], dict[str, Any]], TrackerClient]
 
@@ -33,6 +43,10 @@ class Connected:
     connection_id: int
     kind: str
     name: str
+    # The status webhook's signing secret (Linear, Jira), shown once to the Admin who connected; None where the
+    # tracker hands its own over in a handshake (Notion, Asana).
+    webhook_secret: str | None = None
+    webhook_path: str = ""
 
 
 def connectable(kind: str) -> bool:
@@ -57,6 +71,18 @@ def read_fields(kind: str, values: dict[str, str]) -> tuple[dict[str, str], dict
             errors["project_key"] = "A Jira project key is 2 to 10 capital letters or digits, e.g. LIF."
         if secrets["email"] and "@" not in secrets["email"]:
             errors["email"] = "Give the email address of the Atlassian account the API token belongs to."
+    if kind == TrackerKind.NOTION and settings["database_id"]:
+        found = NOTION_ID.findall(settings["database_id"].split("?")[0])
+        if found:
+            settings["database_id"] = "-".join(found[-1]).lower()
+        else:
+            errors["database_id"] = "Give the database's id (32 letters and digits) or its link from Notion."
+    if kind == TrackerKind.ASANA and settings["project_gid"]:
+        gid = ASANA_GID.match(settings["project_gid"])
+        if gid:
+            settings["project_gid"] = gid.group(1)
+        else:
+            errors["project_gid"] = "Give the project's gid (the number in its link) or the link itself."
     return secrets, settings, errors
 
 
@@ -64,7 +90,7 @@ async def check_credentials(kind: str, secrets: dict[str, str], settings: dict[s
                             build: ClientBuilder = build_client) -> str | dict[str, str]:
     """The tracker's name for the team or project, or field errors: one call, bounded by CHECK_TIMEOUT_S."""
     client = build(kind, secrets, settings)
-    label = {"linear": "Linear", "jira": "Jira"}[kind]
+    label = LABEL[kind]
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             return await client.check()
@@ -74,8 +100,7 @@ async def check_credentials(kind: str, secrets: dict[str, str], settings: dict[s
         first = (SETTING_FIELDS if kind == TrackerKind.JIRA else SECRET_FIELDS)[TrackerKind(kind)][0]
         return {first: f"{label} did not answer in time ({_short(exc)}). Nothing was saved; please try again."}
     except (RequestError, TrackerError) as exc:
-        field = "site" if kind == TrackerKind.JIRA else "team_id"
-        return {field: f"{label} rejected the request: {_short(exc)}"}
+        return {TARGET_FIELD[kind]: f"{label} rejected the request: {_short(exc)}"}
     finally:
         await client.aclose()
 
@@ -85,6 +110,17 @@ def _refusal(kind: str, exc: PermanentError) -> dict[str, str]:
         if exc.status == 404:
             return {"team_id": "Linear has no team with this id that this key can see."}
         return {"api_key": "Linear refused this API key. Check it, or create a new personal API key."}
+    if kind == TrackerKind.NOTION:
+        if exc.status == 404:
+            return {"database_id": "Notion has no database with this id shared with this integration. Open the "
+                    "database, then ••• > Connections, and add the integration."}
+        if exc.status == 422:
+            return {"database_id": f"This database cannot hold Liftoff's tasks: {_short(exc)}."}
+        return {"token": "Notion refused this integration token. Check it, or create a new internal integration."}
+    if kind == TrackerKind.ASANA:
+        if exc.status == 404:
+            return {"project_gid": "Asana has no open project with this gid that this token can see."}
+        return {"token": "Asana refused this personal access token. Check it, or create a new one."}
     if exc.status == 404:
         return {"project_key": "Jira has no project with this key that this account can see."}
     if exc.status == 403:
@@ -106,7 +142,11 @@ async def save_connection(db: Database, scope: Scope, actor_id: str, kind: str, 
         await AuditLog(session, scope).append(
             actor=actor_id, action=CONNECTED, target=f"tracker:{row.id}", before=None,
             after={"kind": kind, "name": row.name, "settings": settings, "secrets": sorted(secrets)})
-        return Connected(row.id, kind, row.name)
+        from agents.tracker_inbound import GENERATED_SECRET, create_webhook_secret, webhook_path
+
+        secret = await create_webhook_secret(session, scope, row.id, encryption_key=encryption_key) \
+            if kind in GENERATED_SECRET else None
+        return Connected(row.id, kind, row.name, secret, webhook_path(kind, row.id))
 
 
 async def connect(db: Database, scope: Scope, actor_id: str, kind: str, values: dict[str, str], *,
@@ -136,7 +176,8 @@ def pick_connection(connections: list[TrackerConnection], wanted: str) -> Tracke
         return by_name[0]
     if len(by_kind) == 1:
         return by_kind[0]
-    names = ", ".join(f"{c.kind} *{c.name}*" for c in connections) or "none yet (`/launch connect linear|jira`)"
+    names = ", ".join(f"{c.kind} *{c.name}*" for c in connections) or \
+        "none yet (`/launch connect linear|jira|notion|asana`)"
     if len(by_kind) > 1:
         return f"More than one {wanted} connection: name one of them. Connected: {names}."
     return f"No tracker connection called {wanted!r}. Connected: {names}."

@@ -75,37 +75,56 @@ def idempotency_marker(workspace_id: str, task_id: int) -> str:
     return f"[liftoff:{workspace_id}:{task_id}]"
 
 
-def remote_task(workspace_id: str, task: Task, roster: list[str]) -> RemoteTask:
-    """The task as a tracker sees it: title and description redacted, the marker at the description's end."""
+def remote_task(workspace_id: str, task: Task, roster: list[str],
+                mapping: guardrail.PiiMapping | None = None, owner_email: str | None = None) -> RemoteTask:
+    """The task as a tracker sees it: title and description redacted, the marker at the description's end, and
+    the owner's email (the key each client finds its assignee by; never put into the text).
+
+    Redacted with a copy of the launch's stored `mapping`, so the tracker's `<PERSON_1>` is the launch's: text
+    that already holds placeholders keeps them, an original typed since gets the launch's number for it, and
+    a value the launch has not seen gets the next number (in this copy only: an item's text depends only on
+    the task and the stored mapping).
+    """
     marker = idempotency_marker(workspace_id, task.id)
-    title = guardrail.redact(task.title, roster=roster)
+    own = guardrail.PiiMapping.from_dict(mapping.to_dict()) if mapping is not None else None
+    title = guardrail.redact(task.title, roster=roster, mapping=own)
     description = guardrail.redact(task.description or "", roster=roster, mapping=title.mapping)
     body = f"{description.text}\n\nSynced from Liftoff ({task.key}). {marker}".strip()
     return RemoteTask(marker=marker, title=title.text, description=body, status=task.status,
-                      priority=task.priority, due=task.due)
+                      priority=task.priority, due=task.due, owner_email=owner_email)
 
 
-def source_hash(task: Task, roster: list[str]) -> str:
+def source_hash(task: Task, roster: list[str], owner_email: str | None = None) -> str:
     """64 characters: the synced content's hash, then the status's. Taken before redaction, so an unchanged task
-    is recognised without redacting it; the roster is in it because it decides what redaction removes."""
-    content = json.dumps([task.key, task.title, task.description or "", task.priority,
-                          task.due.isoformat() if task.due else None, sorted(roster)])
-    return _sha(content) + _sha(str(task.status))
+    is recognised without redacting it; the roster is in it because it decides what redaction removes. The owner's
+    email is in it, so a new owner (or the owner's email first known) is a content update; it is added only when
+    there is one, so the hashes of items synced before owners were sent stay as they were."""
+    fields: list[object] = [task.key, task.title, task.description or "", task.priority,
+                            task.due.isoformat() if task.due else None, sorted(roster)]
+    if owner_email:
+        fields.append({"owner": owner_email.strip().casefold()})
+    return _sha(json.dumps(fields)) + status_hash(str(task.status))
+
+
+def status_hash(status: str) -> str:
+    """The status half of a source hash: which status the remote item was last brought to."""
+    return _sha(status)
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-async def upsert(ctx: ItemContext, task: Task, roster: list[str], state: LinkState) -> None:
+async def upsert(ctx: ItemContext, task: Task, roster: list[str], state: LinkState,
+                 mapping: guardrail.PiiMapping | None = None, owner_email: str | None = None) -> None:
     """Create the task's remote item (once, ever) or bring it up to date; nothing is sent when the hash matches.
 
     The caller has committed the intent (`state` exists as a link row) before this runs.
     """
-    wanted = source_hash(task, roster)
+    wanted = source_hash(task, roster, owner_email)
     if state.external_id and state.synced_hash == wanted:
         return
-    remote = await asyncio.to_thread(remote_task, ctx.scope.workspace_id, task, roster)
+    remote = await asyncio.to_thread(remote_task, ctx.scope.workspace_id, task, roster, mapping, owner_email)
     client = ctx.client
     if not state.external_id:
         recovering = state.recovering

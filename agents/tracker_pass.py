@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from agents.pii_mapping import PiiMapping
 from agents.tracker_items import DONE, PENDING, ItemContext, LinkState, close, relate, save_link, upsert
 from integrations.tracker_http import PermanentError, RequestError, TransientError
 from storage.enums import Destination, OutboxKind, ReviewState
@@ -53,6 +54,8 @@ class Snapshot:
     links: dict[int, LinkState] = field(default_factory=dict)
     blocked_by: dict[int, list[int]] = field(default_factory=dict)
     rosters: dict[int, list[str]] = field(default_factory=dict)
+    mappings: dict[int, PiiMapping] = field(default_factory=dict)  # each launch's stored PII mapping
+    owners: dict[str, str] = field(default_factory=dict)  # an owner's Slack id -> email, where one is known
 
 
 @dataclass
@@ -147,8 +150,14 @@ async def sync_item(sync: Pass, work: Work) -> None:
         work.outcome = "waiting"
     else:
         assert state is not None  # _write_intents made it
-        await upsert(sync.ctx, task, sync.snapshot.rosters.get(task.launch_id, []), state)
+        await upsert(sync.ctx, task, sync.snapshot.rosters.get(task.launch_id, []), state,
+                     sync.snapshot.mappings.get(task.launch_id), owner_of(sync.snapshot.owners, task))
         work.outcome = "ready"
+
+
+def owner_of(owners: dict[str, str], task: Task) -> str | None:
+    """The email of the task's owner, or None (no owner, or no email known for them)."""
+    return owners.get(task.assignee_slack_id) if task.assignee_slack_id else None
 
 
 async def sync_relations(sync: Pass, work: Work) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.pii_mapping import PiiMapping
 from agents.tracker_items import (
     DONE,
     ItemContext,
@@ -33,16 +34,19 @@ from agents.tracker_items import (
     remote_task,
     source_hash,
 )
-from agents.tracker_pass import Pass, Pipeline, Snapshot, SyncReport, Work
+from agents.tracker_pass import Pass, Pipeline, Snapshot, SyncReport, Work, owner_of
 from integrations.trackers import TrackerClient, build_client
 from storage.db import Database
 from storage.enums import OutboxKind, OutboxStatus, ReviewState
+from storage.launch_pii import LaunchPiiRepository
 from storage.launches import LaunchRepository
 from storage.models import Outbox, Task, utcnow
 from storage.notifications import ScheduleRuns
 from storage.outbox import OutboxRepository
 from storage.scope import Scope
+from storage.tracker_inbound import WAITING_FOR_REVIEW
 from storage.trackers import ConnectionStatus, TrackerConnection, TrackerLink, TrackerRepository
+from storage.workspaces import WorkspaceRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,6 @@ WORKERS = 16
 ROUNDS = 3
 PASS_LEASE = timedelta(minutes=10)  # longer than a job may run (job_timeout): a crashed pass's lease runs out
 RELEASED = datetime(2000, 1, 1, tzinfo=UTC)
-WAITING_FOR_REVIEW = "waiting for the task's review"
 ClientFactory = Callable[[TrackerConnection, dict[str, str]], TrackerClient]
 
 
@@ -219,16 +222,20 @@ async def _tasks_needing_work(session: AsyncSession, scope: Scope, connection: T
              for link in await TrackerRepository(session, scope).links_of_launch(connection.id, launch_id)}
     blocked_by = _blockers(await launches.dependencies(launch_id)) if with_dependencies else {}
     tasks = await launches.tasks(launch_id)
-    due = [t.id for t in tasks if _needs_work(t, links.get(t.id), roster, blocked_by.get(t.id, []))]
+    owners = await WorkspaceRepository(session, scope).emails([t.assignee_slack_id for t in tasks
+                                                               if t.assignee_slack_id])
+    due = [t.id for t in tasks
+           if _needs_work(t, links.get(t.id), roster, blocked_by.get(t.id, []), owner_of(owners, t))]
     present = {t.id for t in tasks}
     return due + [task_id for task_id, link in links.items()
                   if task_id not in present and link.external_id and not link.closed]
 
 
-def _needs_work(task: Task, link: TrackerLink | None, roster: list[str], blockers: list[int]) -> bool:
+def _needs_work(task: Task, link: TrackerLink | None, roster: list[str], blockers: list[int],
+                owner_email: str | None = None) -> bool:
     if task.review_state == ReviewState.OPEN or link is None or not link.external_id:
         return True
-    if link.synced_hash != source_hash(task, roster):
+    if link.synced_hash != source_hash(task, roster, owner_email):
         return True
     return any((link.relations or {}).get(str(blocker)) != DONE for blocker in blockers)
 
@@ -264,11 +271,16 @@ async def _read_snapshot(db: Database, scope: Scope, connection_id: int, work: l
         for launch_id in sorted({w.launch_id for w in work}):
             launch = await launches.get(launch_id)
             snapshot.rosters[launch_id] = [m.name for m in launch.members] if launch is not None else []
+            # The launch's placeholder numbers (raises MappingLocked rather than number them afresh).
+            stored = await LaunchPiiRepository(session, scope).load(launch_id)
+            snapshot.mappings[launch_id] = PiiMapping.from_json(stored) if stored else PiiMapping()
             snapshot.tasks |= {t.id: t for t in await launches.tasks(launch_id)}
             snapshot.links |= {link.task_id: LinkState.of(link)
                                for link in await trackers.links_of_launch(connection_id, launch_id)}
             if with_dependencies:
                 snapshot.blocked_by |= _blockers(await launches.dependencies(launch_id))
+        snapshot.owners = await WorkspaceRepository(session, scope).emails(
+            [t.assignee_slack_id for t in snapshot.tasks.values() if t.assignee_slack_id])
     return snapshot
 
 

@@ -16,6 +16,10 @@ FIELDS: dict[str, list[tuple[str, str, str, bool]]] = {
     "linear": [("api_key", "API key", "lin_api_…", True), ("team_id", "Team id", "the team's UUID", False)],
     "jira": [("site", "Site", "https://yourcompany.atlassian.net", False), ("email", "Account email", "", True),
              ("api_token", "API token", "", True), ("project_key", "Project key", "e.g. LIF", False)],
+    "notion": [("token", "Integration token", "ntn_… or secret_…", True),
+               ("database_id", "Database", "the database's id or link (shared with the integration)", False)],
+    "asana": [("token", "Personal access token", "", True),
+              ("project_gid", "Project", "the project's gid or link", False)],
 }
 
 

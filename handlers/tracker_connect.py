@@ -1,6 +1,7 @@
-"""`/launch connect linear|jira` (Admins): a modal per tracker kind; its submission checks the credentials with
-one cheap call before anything is saved (a wrong key is a field error), then stores them encrypted, audited.
-`/launch connect NAME to linear|jira|CONNECTION|none` (the launch's PM or an Admin): the tracker a launch syncs to."""
+"""`/launch connect linear|jira|notion|asana` (Admins): a modal per tracker kind; its submission checks the
+credentials with one cheap call before anything is saved (a wrong key is a field error), then stores them
+encrypted, audited.
+`/launch connect NAME to KIND|CONNECTION|none` (the launch's PM or an Admin): the tracker a launch syncs to."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ NO_KEY = ("Tracker credentials are stored encrypted, and this Liftoff has no key
 def usage(connections: list[tuple[str, str, str]]) -> str:
     """How to connect, and what is connected already: (kind, name, status) rows."""
     kinds = " or ".join(f"`/launch connect {kind}`" for kind in FIELDS)
-    text = (f"Connect a tracker for this workspace with {kinds}; then `/launch connect NAME to linear|jira|none` "
+    text = (f"Connect a tracker for this workspace with {kinds}; then `/launch connect NAME to KIND|none` "
             "picks the tracker of launch NAME.")
     if connections:
         text += "\nConnected: " + "; ".join(f"{LABELS.get(k, k)} {name} ({status})" for k, name, status in connections)
@@ -62,7 +63,7 @@ async def run_connect(context: AsyncBoltContext, client: AsyncWebClient, respond
 
 
 async def run_choose(context: AsyncBoltContext, respond: AsyncRespond, actor: Actor, name: str, target: str) -> None:
-    """`/launch connect NAME to linear|jira|CONNECTION|none`: the launch's PM or an Admin picks its tracker."""
+    """`/launch connect NAME to KIND|CONNECTION|none`: the launch's PM or an Admin picks its tracker."""
     services = services_of(context)
     scope = Scope(context["team_id"], actor.user_id)
     async with services.db.reader() as session:
@@ -128,10 +129,20 @@ async def on_connect_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[s
     await ack()
     text = (f":white_check_mark: {LABELS[kind]} connected: *{result.name}*. Launches that choose it get their tasks "
             "there, kept in sync every few minutes.")
+    text += webhook_note(LABELS[kind], services.settings.public_url, result)
     try:
         await client.chat_postMessage(channel=user_id, text=text)
     except SlackApiError:
         log.warning("could not tell %s that tracker %s is connected", user_id, result.connection_id)
+
+
+def webhook_note(label: str, public_url: str | None, result: Connected) -> str:
+    """Where the tracker sends status changes, and the signing secret: shown this once, never stored in clear."""
+    url = f"{(public_url or 'https://<your Liftoff address>').rstrip('/')}{result.webhook_path}"
+    if result.webhook_secret:
+        return (f"\nTo bring status changes back, add a webhook in {label} for issue updates to `{url}` with the "
+                f"secret `{result.webhook_secret}` (shown only this once).")
+    return f"\nTo bring status changes back, point a {label} webhook at `{url}`."
 
 
 def register(app: AsyncApp) -> None:

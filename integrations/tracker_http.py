@@ -45,6 +45,10 @@ class PermanentError(TrackerError):
 class RequestError(TrackerError):
     """A 4xx about this one request (e.g. a bad field): the row is recorded as failed, others go on."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class TokenBucket:
     """`rate` tokens a second, up to `burst`; acquire() waits for one."""
@@ -80,8 +84,10 @@ class HttpTracker:
     session: aiohttp.ClientSession | None = field(default=None, repr=False)
 
     async def call(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
-                   permanent: frozenset[int] = frozenset({401, 403}), errors_as_body: bool = False) -> Any:
-        """One request; the JSON body of a 2xx (None when empty). Statuses in `permanent` raise PermanentError.
+                   permanent: frozenset[int] = frozenset({401, 403}), errors_as_body: bool = False,
+                   transient: frozenset[int] = frozenset()) -> Any:
+        """One request; the JSON body of a 2xx (None when empty). Statuses in `permanent` raise PermanentError,
+        those in `transient` (besides 429 and 5xx) TransientError.
 
         `errors_as_body`: a 4xx whose body is JSON is returned (GraphQL reports its errors in the body).
         """
@@ -101,6 +107,8 @@ class HttpTracker:
             raise TransientError(f"{method} {path}: {type(exc).__name__} {exc}".strip()) from exc
         if status == 429:
             raise TransientError(f"{method} {path}: 429 rate limited", retry_after=retry_after)
+        if status in transient:
+            raise TransientError(f"{method} {path}: {status} {text[:200]}", retry_after=retry_after)
         if status >= 500:
             raise TransientError(f"{method} {path}: {status} {text[:200]}", retry_after=retry_after)
         if status in permanent:
@@ -111,7 +119,7 @@ class HttpTracker:
             except ValueError:
                 pass
         if status >= 400:
-            raise RequestError(f"{method} {path}: {status} {text[:300]}")
+            raise RequestError(f"{method} {path}: {status} {text[:300]}", status=status)
         if not text.strip():
             return None
         try:

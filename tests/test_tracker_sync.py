@@ -235,7 +235,9 @@ async def test_the_sync_window_enqueues_a_job_per_connection_with_work_every_fiv
     services = SimpleNamespace(settings=SimpleNamespace(encryption_key=KEY), db=rig.db, jobs=jobs)
     now = utcnow()
     assert await sync_window(services, now) == [(WORKSPACE, rig.connection_id)]  # type: ignore[arg-type]
-    assert jobs.enqueued == [(JobName.SYNC_TRACKER, WORKSPACE, rig.connection_id)]
+    # The window's sync, and the reconcile of every active connection (status changes a lost webhook carried).
+    assert jobs.enqueued == [(JobName.SYNC_TRACKER, WORKSPACE, rig.connection_id),
+                             (JobName.RECONCILE_TRACKER, WORKSPACE, rig.connection_id)]
     assert await sync_window(services, now + timedelta(minutes=4)) == []  # type: ignore[arg-type]
     await rig.sync()
     assert await sync_window(services, now + timedelta(minutes=5)) == []  # type: ignore[arg-type]  # nothing due

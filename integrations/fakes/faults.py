@@ -64,3 +64,23 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://127.0.0.1:{port}"
+
+
+class FakeServer:
+    """What every fake tracker shares: a loopback server of its own, its request count, and the faults injected
+    around each request. A fake sets `faults`, `requests` and `runner`, and answers in `_dispatch`."""
+
+    faults: Faults
+    requests: int
+    runner: web.AppRunner | None
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        return await self.faults.around(request, self._dispatch)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError

@@ -10,12 +10,13 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from jsonschema import Draft7Validator
 
-from integrations.fakes.faults import SPECS, Faults, serve
+from integrations.fakes.faults import SPECS, FakeServer, Faults, serve
 
 Route = tuple[str, re.Pattern[str], str, dict[str, Any]]
 
@@ -69,11 +70,15 @@ def body_validator(method: str, spec_path: str) -> Draft7Validator:
     return Draft7Validator({**schema, "components": jira_spec()["components"]})
 
 
+# The site's people, as a test seeds them: (accountId, display name, email; None: hidden by the person's profile
+# visibility, as Jira hides it).
+USERS = [("5b10a2844c20165700ede21g", "Ann Owner", "ann@example.com"),
+         ("5b10ac8d82e05b22cc7d4ef5", "Bo Owner", "bo@example.com")]
 TRANSITIONS = [("11", "To Do", "new"), ("21", "In Progress", "indeterminate"), ("31", "Done", "done")]
 
 
 @dataclass
-class FakeJira:
+class FakeJira(FakeServer):
     email: str = "bot@example.com"
     api_token: str = "jira-good"
     project_key: str = "LIF"
@@ -81,6 +86,8 @@ class FakeJira:
     store: dict[str, dict[str, Any]] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)  # (inward = blocker, outward = blocked)
     invalid: list[str] = field(default_factory=list)
+    people: list[tuple[str, str, str | None]] = field(default_factory=lambda: list(USERS))
+    user_lookups: Counter[str] = field(default_factory=Counter)  # query asked for -> times
     requests: int = 0
     revoked: bool = False
     url: str = ""
@@ -95,14 +102,6 @@ class FakeJira:
         app.router.add_route("*", "/{tail:.*}", self.handle)
         self.runner, self.url = await serve(app)
         return self.url
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests += 1
-        return await self.faults.around(request, self._dispatch)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         expected = "Basic " + base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
@@ -130,9 +129,13 @@ class FakeJira:
         fields = body.get("fields") or {}
         if (fields.get("project") or {}).get("key") != self.project_key:
             return web.json_response({"errorMessages": ["project: valid project is required"]}, status=404)
+        refused = self._refuse_assignee(fields)
+        if refused is not None:
+            return refused
         issue_id = str(next(self._ids))
         key = f"{self.project_key}-{len(self.store) + 1}"
-        self.store[issue_id] = {"id": issue_id, "key": key, "status": "new", "fields": dict(fields)}
+        self.store[issue_id] = {"id": issue_id, "key": key, "status": "new", "fields": dict(fields),
+                                "updated": datetime.now(UTC)}
         return web.json_response({"id": issue_id, "key": key, "self": f"{self.url}/rest/api/3/issue/{issue_id}"},
                                  status=201)
 
@@ -140,7 +143,11 @@ class FakeJira:
         issue = self.store.get(ids[-1])
         if issue is None:
             return web.json_response({"errorMessages": ["Issue does not exist"]}, status=404)
+        refused = self._refuse_assignee(body.get("fields") or {})
+        if refused is not None:
+            return refused
         issue["fields"].update(body.get("fields") or {})
+        issue["updated"] = datetime.now(UTC)
         return web.Response(status=204)
 
     def _get_issue(self, ids: list[str], query: dict[str, str], body: Any) -> web.Response:
@@ -150,7 +157,10 @@ class FakeJira:
         links = [{"id": str(n), "type": {"name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
                   "inwardIssue": {"id": inward}} for n, (inward, outward) in enumerate(self.links)
                  if outward == issue["id"]]
-        return web.json_response({"id": issue["id"], "key": issue["key"], "fields": {"issuelinks": links}})
+        wanted = set(query.get("fields", "*all").split(","))
+        fields = {"issuelinks": links} if wanted & {"issuelinks", "*all"} else {}
+        fields |= self._fields(issue, wanted)
+        return web.json_response({"id": issue["id"], "key": issue["key"], "fields": fields})
 
     def _get_transitions(self, ids: list[str], query: dict[str, str], body: Any) -> web.Response:
         if ids[-2] not in self.store:
@@ -165,6 +175,7 @@ class FakeJira:
         if issue is None or target is None:
             return web.json_response({"errorMessages": ["bad transition"]}, status=400)
         issue["status"] = target[2]
+        issue["updated"] = datetime.now(UTC)
         return web.Response(status=204)
 
     def _post_issueLink(self, ids: list[str], query: dict[str, str], body: Any) -> web.Response:
@@ -175,11 +186,58 @@ class FakeJira:
         return web.Response(status=201)
 
     def _get_search(self, ids: list[str], query: dict[str, str], body: Any) -> web.Response:
-        label = re.search(r'labels = "([^"]+)"', query.get("jql", ""))
-        found = [i for i in self.store.values() if label and label.group(1) in (i["fields"].get("labels") or [])]
-        limit = int(query.get("maxResults", "50"))
-        return web.json_response({"startAt": 0, "maxResults": limit, "total": len(found),
-                                  "issues": [{"id": i["id"], "key": i["key"]} for i in found[:limit]]})
+        try:
+            matches = jql_filter(query.get("jql", ""))
+        except ValueError as exc:
+            return web.json_response({"errorMessages": [str(exc)], "warningMessages": []}, status=400)
+        found = sorted((i for i in self.store.values() if matches(i)), key=lambda i: (i["updated"], int(i["id"])))
+        start, limit = int(query.get("startAt", "0")), int(query.get("maxResults", "50"))
+        wanted = set(query.get("fields", "").split(","))
+        return web.json_response({"startAt": start, "maxResults": limit, "total": len(found), "issues": [
+            {"id": i["id"], "key": i["key"], "fields": self._fields(i, wanted)} for i in found[start: start + limit]]})
+
+    def _get_user_search(self, ids: list[str], query: dict[str, str], body: Any) -> web.Response:
+        """Users whose display name or email starts with `query` (case-insensitive); hidden emails are left out."""
+        wanted = query.get("query")
+        if not wanted and not query.get("accountId") and not query.get("property"):
+            return web.json_response({"errorMessages": ["The query parameter 'query' is required."]}, status=400)
+        self.user_lookups[str(wanted)] += 1
+        prefix = (wanted or "").casefold()
+        found = [{"self": f"{self.url}/rest/api/3/user?accountId={a}", "accountId": a, "accountType": "atlassian",
+                  "displayName": n, "active": True, **({"emailAddress": e} if e else {})}
+                 for a, n, e in self.people
+                 if (query.get("accountId") == a) or (prefix and (n.casefold().startswith(prefix)
+                                                                  or (e or "").casefold().startswith(prefix)))]
+        start, limit = int(query.get("startAt", "0")), int(query.get("maxResults", "50"))
+        return web.json_response(found[start:start + limit])
+
+    def _refuse_assignee(self, fields: dict[str, Any]) -> web.Response | None:
+        """Jira's answer to an assignee that is not an account of the site (None: fine, or unassigned)."""
+        assignee = fields.get("assignee")
+        if assignee is None:
+            return None
+        account = assignee.get("accountId") if isinstance(assignee, dict) else None
+        if account is None or account not in {a for a, _, _ in self.people}:
+            self.invalid.append(f"assignee {assignee!r} is not an account of the site")
+            return web.json_response({"errorMessages": [], "errors": {"assignee": f"User '{account}' does not "
+                                                                     "exist."}}, status=400)
+        return None
+
+    def _fields(self, issue: dict[str, Any], wanted: set[str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if wanted & {"status", "*all"}:
+            name = next(n for _, n, k in TRANSITIONS if k == issue["status"])
+            fields["status"] = {"name": name, "statusCategory": {"key": issue["status"], "name": name}}
+        if wanted & {"updated", "*all"}:
+            fields["updated"] = jira_time(issue["updated"])
+        return fields
+
+    # -- what a test does as a person in Jira --
+    def move(self, issue_id: str, category: str, at: datetime | None = None) -> dict[str, Any]:
+        """Move an issue to the status of `category` (new, indeterminate, done); returns the webhook's `issue`."""
+        issue = self.store[issue_id]
+        issue["status"], issue["updated"] = category, at or datetime.now(UTC)
+        return {"id": issue["id"], "key": issue["key"], "fields": self._fields(issue, {"status", "updated"})}
 
     # -- what a test or bench looks at --
     def by_marker(self) -> Counter[str]:
@@ -187,10 +245,46 @@ class FakeJira:
                        if label.startswith("liftoff-"))
 
 
+def jira_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}+0000"
+
+
+CATEGORY_NAMES = {"to do": "new", "in progress": "indeterminate", "done": "done"}
+
+
+def jql_filter(jql: str) -> Any:
+    """The JQL the clients send, as a predicate: clauses joined by AND (project, labels, statusCategory,
+    `updated >= "-Nm"` or a "yyyy-MM-dd HH:mm" date in UTC), then an optional ORDER BY. Anything else is refused
+    with a 400, as Jira refuses a field it does not know."""
+    text = re.split(r"\s+ORDER\s+BY\s+", jql.strip(), flags=re.IGNORECASE)[0]
+    tests = []
+    for clause in re.split(r"\s+AND\s+", text, flags=re.IGNORECASE) if text else []:
+        found = re.fullmatch(r'\s*(\w+)\s*(=|>=)\s*"?([^"]*?)"?\s*', clause)
+        if found is None:
+            raise ValueError(f"Error in the JQL Query: {clause!r}")
+        name, op, value = found.group(1).lower(), found.group(2), found.group(3)
+        if name == "project" and op == "=":
+            tests.append(lambda i, v=value: i["key"].split("-")[0] == v)
+        elif name == "labels" and op == "=":
+            tests.append(lambda i, v=value: v in (i["fields"].get("labels") or []))
+        elif name == "statuscategory" and op == "=":
+            key = CATEGORY_NAMES.get(value.lower(), value.lower())
+            tests.append(lambda i, k=key: i["status"] == k)
+        elif name == "updated" and op == ">=":
+            relative = re.fullmatch(r"-(\d+)m", value)
+            since = datetime.now(UTC) - timedelta(minutes=int(relative.group(1))) if relative else \
+                datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+            tests.append(lambda i, s=since: i["updated"] >= s)
+        else:
+            raise ValueError(f"Field '{name}' does not exist or you do not have permission to view it.")
+    return lambda issue: all(test(issue) for test in tests)
+
+
 def _name(spec_path: str) -> str:
     names = {"/rest/api/3/project/{projectIdOrKey}": "project", "/rest/api/3/issue": "issue",
              "/rest/api/3/issue/{issueIdOrKey}": "issue", "/rest/api/3/issue/{issueIdOrKey}/transitions": "transitions",
-             "/rest/api/3/issueLink": "issueLink", "/rest/api/3/search": "search"}
+             "/rest/api/3/issueLink": "issueLink", "/rest/api/3/search": "search",
+             "/rest/api/3/user/search": "user_search"}
     return names.get(spec_path, "unknown")
 
 

@@ -6,13 +6,14 @@ import functools
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from inspect import isawaitable
 from typing import Any
 
 from aiohttp import web
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_ast_schema, execute, parse, validate
 
-from integrations.fakes.faults import SPECS, Faults, serve
+from integrations.fakes.faults import SPECS, FakeServer, Faults, serve
 
 
 @functools.cache
@@ -23,6 +24,8 @@ def linear_schema() -> GraphQLSchema:
     return build_ast_schema(document, assume_valid_sdl=True)
 
 
+# The workspace's people, as a test seeds them: (id, name, email).
+USERS = [("user-ann", "Ann Owner", "ann@example.com"), ("user-bo", "Bo Owner", "bo@example.com")]
 STATES = [("st-backlog", "Backlog", "backlog", 0.0), ("st-todo", "Todo", "unstarted", 1.0),
           ("st-doing", "In Progress", "started", 2.0), ("st-done", "Done", "completed", 3.0),
           ("st-cancel", "Canceled", "canceled", 4.0)]
@@ -40,13 +43,15 @@ def checked_document(query: str) -> tuple[DocumentNode | None, tuple[GraphQLErro
 
 
 @dataclass
-class FakeLinear:
+class FakeLinear(FakeServer):
     api_key: str = "lin_api_good"
     team_id: str = "team-1"
     faults: Faults = field(default_factory=Faults)
     store: dict[str, dict[str, Any]] = field(default_factory=dict)
     relations: list[tuple[str, str, str]] = field(default_factory=list)  # (issue, related, type)
     invalid: list[str] = field(default_factory=list)
+    people: list[tuple[str, str, str]] = field(default_factory=lambda: list(USERS))
+    user_lookups: Counter[str] = field(default_factory=Counter)  # email asked for -> times
     requests: int = 0
     revoked: bool = False
     url: str = ""
@@ -62,15 +67,7 @@ class FakeLinear:
         self.runner, self.url = await serve(app)
         return self.url
 
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests += 1
-        return await self.faults.around(request, self._execute)
-
-    async def _execute(self, request: web.Request) -> web.StreamResponse:
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if self.revoked or request.headers.get("Authorization") != self.api_key:
             return _errors("Authentication required, not authenticated", "AUTHENTICATION_ERROR")
         body = await request.json()
@@ -107,10 +104,33 @@ class FakeLinear:
     def workflowStates(self, info: Any, **args: Any) -> dict[str, Any]:
         return {"nodes": [{"id": i, "name": n, "type": t, "position": p} for i, n, t, p in STATES]}
 
+    def users(self, info: Any, filter: dict[str, Any] | None = None, **args: Any) -> dict[str, Any]:
+        email = (filter or {}).get("email") or {}
+        if set(email) - {"eq", "eqIgnoreCase"}:
+            raise ValueError("the fake filters users by email eq / eqIgnoreCase only")
+        wanted = email.get("eq") or email.get("eqIgnoreCase")
+        self.user_lookups[str(wanted)] += 1
+        found = [{"id": i, "name": n, "displayName": n, "email": e, "active": True} for i, n, e in self.people
+                 if wanted is None or e == email.get("eq") or e.casefold() == str(email.get("eqIgnoreCase")).casefold()]
+        found = found[: args.get("first") or 50]
+        return {"nodes": found, "pageInfo": {"hasNextPage": False, "hasPreviousPage": False,
+                                             "endCursor": None, "startCursor": None}}
+
     def issues(self, info: Any, filter: dict[str, Any] | None = None, **args: Any) -> dict[str, Any]:
-        wanted = (((filter or {}).get("description") or {}).get("contains"))
-        nodes = [self._view(i) for i in self.issues_list() if wanted is None or wanted in (i["description"] or "")]
-        return {"nodes": nodes[: args.get("first") or 50]}
+        filter = filter or {}
+        wanted = (filter.get("description") or {}).get("contains")
+        team = ((filter.get("team") or {}).get("id") or {}).get("eq")
+        since = (filter.get("updatedAt") or {}).get("gte")
+        if team is not None and team != self.team_id:
+            raise LookupError("Entity not found: Team")
+        found = [i for i in self.issues_list() if (wanted is None or wanted in (i["description"] or ""))
+                 and (since is None or _time(i["updatedAt"]) >= _time(since))]
+        start = int(args["after"]) if args.get("after") else 0
+        page = found[start: start + (args.get("first") or 50)]
+        end = start + len(page)
+        return {"nodes": [self._view(i) for i in page],
+                "pageInfo": {"hasNextPage": end < len(found), "hasPreviousPage": start > 0,
+                             "endCursor": str(end), "startCursor": str(start)}}
 
     def issue(self, info: Any, id: str) -> dict[str, Any]:
         if id not in self.store:
@@ -120,19 +140,23 @@ class FakeLinear:
     def issueCreate(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
         if input["teamId"] != self.team_id:
             raise LookupError("Entity not found: Team")
+        self._check_assignee(input)
         number = next(self._ids)
         issue = {"id": f"issue-{number}", "identifier": f"ENG-{number}", "url": f"https://linear.app/x/ENG-{number}",
                  "title": input.get("title") or "", "description": input.get("description"),
                  "priority": input.get("priority", 0), "dueDate": input.get("dueDate"),
-                 "stateId": input.get("stateId") or "st-todo"}
+                 "stateId": input.get("stateId") or "st-todo", "assigneeId": input.get("assigneeId"),
+                 "createdAt": _now(), "updatedAt": _now()}
         self.store[issue["id"]] = issue
         return {"success": True, "issue": self._view(issue), "lastSyncId": float(number)}
 
     def issueUpdate(self, info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
         if id not in self.store:
             raise LookupError("Entity not found: Issue")
+        self._check_assignee(input)
         self.store[id].update({k: v for k, v in input.items()
-                                if k in ("title", "description", "priority", "dueDate", "stateId")})
+                                if k in ("title", "description", "priority", "dueDate", "stateId", "assigneeId")})
+        self.store[id]["updatedAt"] = _now()
         return {"success": True, "lastSyncId": 1.0}
 
     def issueRelationCreate(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +165,19 @@ class FakeLinear:
                 raise LookupError("Entity not found: Issue")
         self.relations.append((input["issueId"], input["relatedIssueId"], input["type"]))
         return {"success": True, "issueRelation": {"id": f"rel-{len(self.relations)}"}, "lastSyncId": 1.0}
+
+    def _check_assignee(self, input: dict[str, Any]) -> None:
+        assignee = input.get("assigneeId")
+        if assignee is not None and assignee not in {i for i, _, _ in self.people}:
+            raise LookupError("Entity not found: User")
+
+    # -- what a test does as a person in Linear --
+    def move(self, issue_id: str, state_type: str, at: datetime | None = None) -> dict[str, Any]:
+        """Move an issue to the team's state of `state_type`; returns the webhook `data` Linear would send."""
+        issue = self.store[issue_id]
+        issue["stateId"] = next(s[0] for s in STATES if s[2] == state_type)
+        issue["updatedAt"] = (at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+        return self._view(issue)
 
     # -- what a test or bench looks at --
     def issues_list(self) -> list[dict[str, Any]]:
@@ -157,6 +194,14 @@ class FakeLinear:
         state = next(s for s in STATES if s[0] == issue["stateId"])
         return {**issue, "state": {"id": state[0], "name": state[1], "type": state[2]},
                 "inverseRelations": {"nodes": blockers}}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _errors(message: str, code: str) -> web.Response:

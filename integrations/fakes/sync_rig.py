@@ -12,8 +12,10 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from agents import tracker_sync
+from integrations.fakes.asana_fake import FakeAsana
 from integrations.fakes.jira_fake import FakeJira
 from integrations.fakes.linear_fake import FakeLinear
+from integrations.fakes.notion_fake import FakeNotion
 from integrations.tracker_http import TokenBucket
 from integrations.trackers import TrackerClient, build_client
 from storage.db import Database
@@ -24,6 +26,7 @@ from storage.scope import Scope
 from storage.trackers import TrackerConnection, TrackerKind, TrackerRepository
 
 WORKSPACE = "T0RIG"
+Fake = FakeLinear | FakeJira | FakeNotion | FakeAsana
 ADMIN = "U0ADMIN"
 KEY = Fernet.generate_key().decode()
 
@@ -33,7 +36,7 @@ class Rig:
     db: Database
     connection_id: int
     launch_id: int
-    fake: FakeLinear | FakeJira
+    fake: Fake
     rate: float
     timeout_s: float
     bucket: TokenBucket | None = None
@@ -67,14 +70,18 @@ async def _short_sleep(seconds: float) -> None:
     await asyncio.sleep(min(seconds, 0.05))
 
 
-def secrets_for(fake: FakeLinear | FakeJira) -> tuple[str, dict[str, str], dict[str, Any]]:
+def secrets_for(fake: Fake) -> tuple[str, dict[str, str], dict[str, Any]]:
     if isinstance(fake, FakeLinear):
         return TrackerKind.LINEAR, {"api_key": fake.api_key}, {"team_id": fake.team_id}
+    if isinstance(fake, FakeNotion):
+        return TrackerKind.NOTION, {"token": fake.token}, {"database_id": fake.database_id}
+    if isinstance(fake, FakeAsana):
+        return TrackerKind.ASANA, {"token": fake.token}, {"project_gid": fake.project_gid}
     return TrackerKind.JIRA, {"email": fake.email, "api_token": fake.api_token}, \
         {"site": fake.url, "project_key": fake.project_key}
 
 
-async def build_rig(url: str, fake: FakeLinear | FakeJira, *, tasks: int, rate: float, timeout_s: float = 0.3,
+async def build_rig(url: str, fake: Fake, *, tasks: int, rate: float, timeout_s: float = 0.3,
                     seed: int = 3) -> Rig:
     """Migrate `url`, add a workspace, a tracker connection to `fake`, and a planned launch with `tasks` tasks."""
     await upgrade_async(url)
@@ -118,10 +125,12 @@ async def save_plan(db: Database, launch_id: int, count: int, seed: int, *, work
         await queue_launch(session, Scope(workspace), launch_id)
 
 
-def expected_edges(fake: FakeLinear | FakeJira) -> list[tuple[str, str]]:
+def expected_edges(fake: Fake) -> list[tuple[str, str]]:
     """The fake's dependency edges as (blocker, blocked) ids."""
     if isinstance(fake, FakeLinear):
         return [(a, b) for a, b, kind in fake.relations if kind == "blocks"]
+    if isinstance(fake, FakeNotion | FakeAsana):
+        return fake.edges()
     return list(fake.links)
 
 
