@@ -110,6 +110,13 @@ class DomainEvent:
     group: str = ""
     pm: str | None = None
     channel: str | None = None
+    # The launch whose task text the event quotes: placeholders in it are restored for the reader at delivery.
+    launch_id: int | None = None
+
+
+def is_person(slack_id: str | None) -> bool:
+    """A Slack user id (a DM), not a channel id, a bot or nobody."""
+    return bool(slack_id) and str(slack_id)[:1] in ("U", "W")
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,9 @@ async def notify(session: AsyncSession, scope: Scope, event: DomainEvent, now: d
     if await repo.event_seen(event.key):
         return None
     where = route(event)
-    entry = {"kind": str(event.kind), "text": event.text}
+    entry: dict[str, object] = {"kind": str(event.kind), "text": event.text}
+    if event.launch_id is not None:
+        entry["launch_id"] = event.launch_id
     group = f"{event.group or event.kind}"
     row = None
     if where.urgency == Urgency.NORMAL:

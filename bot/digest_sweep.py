@@ -20,7 +20,7 @@ from agents.digest import (
     zones_in_use,
 )
 from agents.insight import weekly_insights
-from agents.notification import DIGEST_KIND, zone
+from agents.notification import DIGEST_KIND, is_person, zone
 from blocks.digest import digest_message
 from storage.db import Database
 from storage.notifications import NewNotification, NotificationRepository, Preferences, Urgency
@@ -77,7 +77,7 @@ async def queue_digests(db: Database, workspace_id: str, since: datetime, until:
         if not zones and not prefs:
             return report
         people = [p for p in await load_people(session, scope, zones=zones, also=list(prefs))
-                  if p.slack_id[:1] in ("U", "W")]
+                  if is_person(p.slack_id)]
         due = due_digests(workspace_id, people, prefs, since, until)
         report.due = len(due)
         if not due:

@@ -15,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
+from agents.launch_pii import reveal_events
 from agents.notification import DIGEST_KIND, Disposition, disposition, local_day_start, zone
 from blocks.digest import notification_message, plain_text
 from integrations.email import EmailError, EmailSender
@@ -110,14 +111,16 @@ async def _claim(db: Database, scope: Scope, row_id: int, now: datetime, report:
                 return None
         if not await repo.claim(row.id, now, now - SENDING_LEASE):
             return None
-        return Claimed(row.id, row.idempotency_key, row.kind, row.recipient, row.target, recovering, render(row),
-                       user.email if user else None, row.first_failed_at)
+        events = await reveal_events(session, scope, row.recipient, list(row.payload.get("events", [])))
+        return Claimed(row.id, row.idempotency_key, row.kind, row.recipient, row.target, recovering,
+                       render(row, events), user.email if user else None, row.first_failed_at)
 
 
-def render(row: Notification) -> dict[str, Any]:
+def render(row: Notification, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The message of a notification; `events` are its events as the reader may see them (default: as stored)."""
     if row.kind == DIGEST_KIND:
         return dict(row.payload["message"])
-    return notification_message(row.kind, list(row.payload.get("events", [])))
+    return notification_message(row.kind, list(row.payload.get("events", [])) if events is None else events)
 
 
 async def _send(db: Database, scope: Scope, slack: SlackSender, email: EmailSender | None, claimed: Claimed,
