@@ -7,6 +7,7 @@ and the notification step can put the original back where the reader may see it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -16,9 +17,12 @@ from typing import Any
 import phonenumbers
 import regex as re
 
-from agents.pii_entities import PHONE_REGIONS, PiiEntity
+from agents.pii_entities import NEVER_RESTORED, PHONE_REGIONS, PiiEntity
 
 FORMAT_VERSION = 1
+# Secrets are never restored, so a mapping keeps only their digest: enough to give the same key the same
+# placeholder again, useless to anyone who reads the stored mapping.
+DIGEST_PREFIX = "sha256:"
 
 # "<EMAIL_1>"; matched case-insensitively and with stray inner spaces because LLMs retype them.
 PLACEHOLDER = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?)_(\d+)\s*>")
@@ -41,7 +45,11 @@ def _phone_key(value: str) -> str:
 
 
 def normalized(entity: str, value: str) -> str:
-    """The form under which two spellings of one value share a placeholder."""
+    """The form under which two spellings of one value share a placeholder (a digest, for a secret)."""
+    if entity in NEVER_RESTORED:
+        if value.startswith(DIGEST_PREFIX):
+            return value
+        return DIGEST_PREFIX + hashlib.sha256(value.encode()).hexdigest()
     if entity == PiiEntity.PHONE:
         return _phone_key(value)
     if entity in (PiiEntity.CREDIT_CARD, PiiEntity.IBAN, PiiEntity.US_SSN, PiiEntity.US_BANK_NUMBER):
@@ -78,7 +86,8 @@ class PiiMapping:
             placeholder = placeholder_text(entity, number)
             self._counters[entity] = number
             self._by_value[key] = placeholder
-            self._entries[placeholder] = MappingEntry(placeholder, entity, value)
+            kept = key[1] if entity in NEVER_RESTORED else value
+            self._entries[placeholder] = MappingEntry(placeholder, entity, kept)
             return placeholder
 
     def lookup(self, placeholder: str) -> MappingEntry | None:

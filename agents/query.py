@@ -7,11 +7,15 @@ model reaches SQL as SQL: the validated query's names, ids and numbers are bound
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from agents import guardrail
+from agents.guardrail import GuardrailError, PiiMapping
 from agents.okr_board import Board, KrView, ObjectiveView, cached_facts, group_points, needs_points, windows_of
 from agents.okr_checkin import rules_for
 from agents.okr_progress import OkrRules, Window, kr_verdict, objective_rollup
@@ -51,9 +55,11 @@ SYSTEM_PROMPT = (
 
 
 class QueryModel(Protocol):
-    """What the LLM path needs from a model client (integrations/llm provides real ones)."""
+    """What the LLM path needs from a model client (agents/query_llm.py provides the real one). `check` raises
+    QueryError on an answer that does not validate, so the client can record it as rejected and ask the next."""
 
-    async def complete_json(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]: ...
+    async def complete_json(self, system: str, user: str, schema: dict[str, Any],
+                            check: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -94,17 +100,33 @@ async def parse_question(question: str, vocabulary: Vocabulary,
                          model: QueryModel | None = None) -> tuple[OkrQuery, str]:
     """The typed query and who produced it ("llm" or "rules"); a failing or invalid LLM answer falls back."""
     if model is not None:
-        # Names stay here: the model sees mentions (<@U…>) and may only answer with those ids.
-        user = (f"Question: {mask_people(question, vocabulary.people)}\n"
-                f"Departments: {list(vocabulary.departments)}\nTeams: {list(vocabulary.teams)}\n"
-                f"Periods: {list(vocabulary.periods)}")
         try:
-            return query_from_json(await model.complete_json(SYSTEM_PROMPT, user, QUERY_SCHEMA), vocabulary), "llm"
+            # Names stay here: the model sees mentions (<@U…>) and may only answer with those ids; any other
+            # personal data or secret in the question reaches it as a placeholder (a guardrail failure: rules only).
+            mapping = PiiMapping()
+            safe = await asyncio.to_thread(guardrail.redact, mask_people(question, vocabulary.people),
+                                           mapping=mapping)
+            user = (f"Question: {safe.text}\n"
+                    f"Departments: {list(vocabulary.departments)}\nTeams: {list(vocabulary.teams)}\n"
+                    f"Periods: {list(vocabulary.periods)}")
+            answer = await model.complete_json(SYSTEM_PROMPT, user, QUERY_SCHEMA,
+                                               check=lambda data: query_from_json(data, vocabulary))
+            return _asked_text(query_from_json(answer, vocabulary), mapping), "llm"
+        except GuardrailError as exc:
+            log.warning("OKR question not sent to a model (%s); using the rule parser", exc)
         except QueryError as exc:
             log.warning("LLM query did not validate (%s); using the rule parser", exc)
         except Exception:
             log.warning("LLM query failed; using the rule parser", exc_info=True)
     return parse_rules(question, vocabulary), "rules"
+
+
+def _asked_text(query: OkrQuery, mapping: PiiMapping) -> OkrQuery:
+    """A text filter the model wrote with placeholders searches for what the asker typed (their own words)."""
+    text = query.filters.text
+    if not text or not len(mapping):
+        return query
+    return replace(query, filters=replace(query.filters, text=guardrail.restore(text, mapping, allowed=True)))
 
 
 def resolve_period(name: str | None, periods: list[Any], today: date) -> Any | None:

@@ -1,5 +1,8 @@
 """LLM calls per launch: tokens and cost of each call, the budget check, and the summary a plan message shows.
 
+A call made for no launch (an `/okr ask` question) belongs to the workspace alone (launch_id NULL); its spend
+is summed per workspace and month for the questions' budget.
+
 Also the read the planner's retrieval needs: the workspace's past planned launches with their tasks.
 """
 
@@ -10,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, func, select
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, selectinload
 
@@ -29,10 +32,13 @@ class CallOutcome(StrEnum):
 
 class LlmUsage(Base):
     __tablename__ = "llm_usage"
+    __table_args__ = (Index("ix_llm_usage_workspace_created", "workspace_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    launch_id: Mapped[int] = mapped_column(ForeignKey("launches.id", ondelete="CASCADE"), index=True)
+    # NULL: a call for the workspace (an OKR question), not for a launch.
+    launch_id: Mapped[int | None] = mapped_column(ForeignKey("launches.id", ondelete="CASCADE"), index=True,
+                                                  nullable=True)
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(16))
@@ -92,7 +98,8 @@ class LlmUsageRepository:
         self.session = session
         self.scope = scope
 
-    async def record(self, launch_id: int, usage: UsageRecord) -> None:
+    async def record(self, launch_id: int | None, usage: UsageRecord) -> None:
+        """One call's usage; `launch_id` None for a call the workspace made for no launch (a question)."""
         self.session.add(
             LlmUsage(
                 workspace_id=self.scope.workspace_id,
@@ -126,6 +133,27 @@ class LlmUsageRepository:
             )
         )
         return float(total or 0.0)
+
+    async def workspace_spent_usd(self, since: datetime) -> float:
+        """What calls for no launch (OKR questions) cost this workspace since `since`."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LlmUsage.cost_usd), 0.0)).where(
+                LlmUsage.workspace_id == self.scope.workspace_id, LlmUsage.launch_id.is_(None),
+                LlmUsage.created_at >= since,
+            )
+        )
+        return float(total or 0.0)
+
+    async def workspace_calls(self, since: datetime) -> list[LlmUsage]:
+        """The calls for no launch since `since`, oldest first."""
+        return list(
+            await self.session.scalars(
+                select(LlmUsage)
+                .where(LlmUsage.workspace_id == self.scope.workspace_id, LlmUsage.launch_id.is_(None),
+                       LlmUsage.created_at >= since)
+                .order_by(LlmUsage.id)
+            )
+        )
 
     async def summary(self, launch_id: int) -> UsageSummary:
         rows = await self.calls(launch_id)
