@@ -84,6 +84,10 @@ async def resolve_actor(db: Database, workspace_id: str, user_id: str, lookup: P
         people = WorkspaceRepository(session, scope)
         await people.ensure()
         user = await people.ensure_user(user_id, str(profile.get("real_name") or profile.get("name") or ""))
+        # The key a task's tracker item finds its assignee by (agents/tracker_items.py); never shown in text.
+        user.email = (profile.get("profile") or {}).get("email") or user.email
+        # Their timezone from the first sight on, not only after the daily refresh: digests and reminders use it.
+        user.tz = profile.get("tz") or user.tz
         if role == Role.ADMIN and user.role != Role.ADMIN:
             before = user.role
             user.role = Role.ADMIN

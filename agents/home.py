@@ -7,10 +7,12 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.health import launch_health
+from agents.launch_pii import HIDDEN, reveals_for_person
 from agents.okr_lists import my_key_results
 from agents.policy import Action, Actor, decide
 from storage.enums import LaunchStatus
-from storage.home import HomeContent, HomePages, HomeRepository, HomeSection, LaunchRow, Page
+from storage.home import HomeContent, HomePages, HomeRepository, HomeSection, LaunchRow, MyTask, Page
+from storage.launches import LaunchRepository
 from storage.okrs import OkrRepository
 from storage.scope import Scope
 
@@ -22,11 +24,21 @@ def sees_roles(actor: Actor) -> bool:
     return decide(actor, Action.ROLE_GRANT).allowed
 
 
+async def shown_tasks(session: AsyncSession, scope: Scope, actor: Actor, page: Page[MyTask]) -> Page[MyTask]:
+    """The person's tasks with the placeholders of each launch restored as far as they may see them."""
+    launches = LaunchRepository(session, scope)
+    found = [await launches.get(launch_id) for launch_id in sorted({m.task.launch_id for m in page.items})]
+    reveals = await reveals_for_person(session, scope, [launch for launch in found if launch], actor.user_id)
+    items = [MyTask(reveals.get(m.task.launch_id, HIDDEN).task(m.task), m.launch_name) for m in page.items]
+    return Page(items, page.number, page.size, page.total)
+
+
 async def load_home(session: AsyncSession, actor: Actor, pages: HomePages, today: date) -> HomeContent:
     """One read of the Home: a page per section, the health of the launches shown from one task query."""
     scope = Scope(actor.workspace_id, actor.user_id)
     home = HomeRepository(session, scope)
-    tasks = await home.open_tasks(pages.page(HomeSection.TASKS), PAGE_SIZE[HomeSection.TASKS])
+    tasks = await shown_tasks(session, scope, actor,
+                              await home.open_tasks(pages.page(HomeSection.TASKS), PAGE_SIZE[HomeSection.TASKS]))
     mine = await home.launches_with_tasks(pages.page(HomeSection.LAUNCHES), PAGE_SIZE[HomeSection.LAUNCHES])
     rows = [
         LaunchRow(launch, launch_health(launch, mine.tasks.get(launch.id, []), today)

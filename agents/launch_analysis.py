@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from agents.health import launch_health
 from agents.launch_turns import launch_turn
+from agents.notification_events import launch_health_moved
 from agents.orchestrator import booked_work
 from agents.task_updates import recompute
 from storage.analysis import AnalysisRepository
@@ -37,6 +38,7 @@ class Refresh:
     health_before: HealthState | None = None
     health_after: HealthState | None = None
     covered: int = 0  # the change count the stored analysis now covers
+    alerted: bool = False  # an urgent "launch at risk" notification was recorded (deliver it now)
 
     @property
     def health_changed(self) -> bool:
@@ -70,5 +72,8 @@ async def refresh_analysis(db: Database, workspace_id: str, launch_id: int, *, t
         before = launch_health(launch, tasks, today).state
         result = recompute(launch, tasks, dependencies, today, others)
         await analyses.save(launch, tasks, result.analysis, result.slack_days, analyzed_changes=changes)
-        after = launch_health(launch, tasks, today).state
-        return Refresh(RefreshOutcome.REFRESHED, launch.created_by, before, after, covered=changes)
+        health = launch_health(launch, tasks, today)
+        after = health.state
+        # Into at risk (or off track): the PM hears it, urgently, once per transition.
+        alerted = await launch_health_moved(session, scope, launch, before, health, changes)
+        return Refresh(RefreshOutcome.REFRESHED, launch.created_by, before, after, covered=changes, alerted=alerted)

@@ -37,11 +37,13 @@ class PlanModel:
 
 @dataclass
 class PlanModels:
-    """The providers in order, their prices and the per-launch budget; built once from settings in bot/."""
+    """The providers in order, their prices, the per-launch budget and the questions' monthly budget per
+    workspace; built once from settings in bot/."""
 
     models: list[PlanModel]
     prices: Mapping[str, Price]
     budget_usd: float
+    question_budget_usd: float = 5.0
 
     def price_for(self, model: str, requested: str) -> Price:
         """The price of the model that answered; a dated id ("claude-haiku-4-5-20251001") is priced as its

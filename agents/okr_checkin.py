@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from agents.notification_events import notify_key_result_risk
 from agents.okr_audit import OkrAuditAction, key_result_state, key_result_target, record, record_refusal
 from agents.okr_board import KrView, cached_facts
 from agents.okr_progress import OkrRules, Point, Rollup, Window, kr_facts, kr_verdict, objective_rollup
@@ -106,6 +107,7 @@ async def check_in(repo: OkrRepository, kr: KeyResult, *, value: float, author: 
     objective = await repo.objective(kr.objective_id)
     assert objective is not None
     before = key_result_state(kr)
+    status_before = kr.status
     checkin = await repo.add_checkin(kr, day=day, value=value, confidence=confidence, note=note[:3000],
                                      author=author, source=source, source_ref=source_ref)
     window = await window_of(repo, objective)
@@ -115,6 +117,8 @@ async def check_in(repo: OkrRepository, kr: KeyResult, *, value: float, author: 
         await record(repo, actor=author, action=OkrAuditAction.CHECKED_IN, target=key_result_target(kr),
                      before=before, after={**key_result_state(kr), "value": value, "day": day, "source": source},
                      note=f"rolled up {' → '.join(path)}")
+        await notify_key_result_risk(repo.session, repo.scope, kr, status_before, status, checkin_id=checkin.id,
+                                     author=author, value=value)
     return CheckInResult(kr, checkin is not None, status, kr.progress, path)
 
 

@@ -1,11 +1,13 @@
 """OKR notifications as outbox rows, written in the session (and so the transaction) of the change itself.
 
 A drain (bot/delivery.py, rendering with bot/okr_notices.py) sends each one exactly once, after the commit;
-a rolled-back change leaves no notification behind, and a repeat of the same change adds none.
+a rolled-back change leaves no notification behind, and a repeat of the same change adds none. Comment mentions
+are notifications to people (agents/notification.py), recorded in the same transaction.
 """
 
 from __future__ import annotations
 
+from agents.notification_events import notify_comment
 from storage.enums import Destination
 from storage.okr_enums import OkrOutboxKind
 from storage.okr_models import Objective, OkrComment
@@ -38,7 +40,15 @@ async def queue_decision(repo: OkrRepository, objective: Objective, decider: str
                   "approved": approved, "reason": reason})
 
 
+async def queue_decision_shown(repo: OkrRepository, objective: Objective, decider: str, approved: bool, reason: str,
+                               decision_id: int, channel: str, ts: str) -> None:
+    """The request message the decider clicked on shows the outcome instead of its buttons (a chat.update)."""
+    await _queue(repo, OkrOutboxKind.DECISION_SHOWN, f"okr:decision_shown:{decision_id}:{channel}:{ts}",
+                 {"objective_id": objective.id, "channel": channel, "update_ts": ts, "decider": decider,
+                  "approved": approved, "reason": reason})
+
+
 async def queue_comment(repo: OkrRepository, objective: Objective, comment: OkrComment, people: list[str]) -> None:
-    for person in people:
-        await _queue(repo, OkrOutboxKind.COMMENT, f"okr:comment:{comment.id}:{person}",
-                     {"objective_id": objective.id, "comment_id": comment.id, "channel": person})
+    """Each person mentioned (and the owner) hears through the notification agent: grouped, within their quiet
+    hours and nudge cap (agents/notification_events.py)."""
+    await notify_comment(repo.session, repo.scope, objective, comment, people)

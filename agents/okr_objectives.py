@@ -9,7 +9,7 @@ from datetime import date
 
 from agents.okr_audit import OkrAuditAction, objective_target, record, record_refusal
 from agents.okr_checkin import roll_up_path, rules_for
-from agents.okr_notify import queue_approval_requests, queue_comment, queue_decision
+from agents.okr_notify import queue_approval_requests, queue_comment, queue_decision, queue_decision_shown
 from agents.policy.okrs import can_comment, can_decide_approval, can_see_objective
 from storage.okr_enums import ApprovalState, ObjectiveLevel, Visibility
 from storage.okr_models import Objective, OkrComment
@@ -144,8 +144,9 @@ async def approvers_of(repo: OkrRepository, objective: Objective) -> list[str]:
 
 
 async def decide(repo: OkrRepository, objective: Objective, actor: str, *, approve: bool, reason: str,
-                 today: date) -> Objective:
-    """Approve or return a submitted objective; only the parent's owner or an Admin may."""
+                 today: date, shown_at: tuple[str, str] | None = None) -> Objective:
+    """Approve or return a submitted objective; only the parent's owner or an Admin may. `shown_at` is the
+    (channel, ts) of the request message the decider answered: it is edited to show the decision, by the outbox."""
     role = await repo.role_of(actor)
     parent = await repo.objective(objective.parent_id) if objective.parent_id else None
     action = OkrAuditAction.OBJECTIVE_APPROVED if approve else OkrAuditAction.OBJECTIVE_RETURNED
@@ -168,6 +169,8 @@ async def decide(repo: OkrRepository, objective: Objective, actor: str, *, appro
     decision = await repo.last_decision(objective.id)
     assert decision is not None
     await queue_decision(repo, objective, actor, approve, reason.strip(), decision.id)
+    if shown_at is not None:
+        await queue_decision_shown(repo, objective, actor, approve, reason.strip(), decision.id, *shown_at)
     if approve:
         await roll_up_path(repo, objective, today, await rules_for(repo))
     return objective

@@ -136,8 +136,12 @@ async def sync_jira(repo: OkrRepository, kr: KeyResult, counter: JqlCounter, day
         log.warning("JQL count for %s is not a count: %r", kr.key, count)
         return None
     value = float(count)
+    if kr.current_value is not None and kr.current_value == value:
+        return None  # refreshed every sync window: a check-in only when the count moved
+    # The time in the reference: a count that goes back to an earlier value the same day is a new check-in.
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
     return await check_in(repo, kr, value=value, author=LIFTOFF_AUTHOR, day=day, source=ProgressSource.JIRA,
-                          source_ref=f"jira:{day.isoformat()}:{value:g}", note=f"JQL count {value:g}")
+                          source_ref=f"jira:{day.isoformat()}:{at}:{value:g}", note=f"JQL count {value:g}")
 
 
 async def sync_launch_key_results(db: Database, workspace_id: str, launch_id: int, day: date | None = None

@@ -8,10 +8,10 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
-from agents import notification
+from agents import launch_pii, notification, notification_events
 from agents.access import AuditAction
 from agents.executor import store_plan
-from agents.guardrail import GuardrailError
+from agents.guardrail import GuardrailError, PiiMapping
 from agents.llm_planner import PlanModels
 from agents.pipeline import build_plan
 from agents.plan import Brief, Plan, PlannedTask, TeamMember
@@ -75,16 +75,23 @@ async def plan_launch(
         other_launches = [[booked_work(t) for t in tasks] for tasks in concurrent.values()]
 
     try:
-        plan = await make_plan(db, scope, launch_id, brief, today, llm, other_launches)
+        async with db.reader() as session:
+            mapping = await launch_pii.stored_mapping(session, scope, launch_id)
+        plan = await make_plan(db, scope, launch_id, brief, today, llm, other_launches, mapping)
         async with db.session() as session:
             launches = LaunchRepository(session, scope)
             if not await store_plan(launches, launch_id, plan, slack_ids):
                 return PlanOutcome.ALREADY_DONE
+            await launch_pii.save_mapping(session, scope, launch_id, mapping)
             launch = await launches.get(launch_id)
             assert launch is not None
             await notification.announce_plan(OutboxRepository(session, scope), launch)
             # After the plan's own row, so the review message threads under the posted plan.
             await request_review(session, scope, launch)
+            # After the review opened: flagged tasks are announced to their owners once it is decided.
+            tasks = await launches.tasks(launch_id)
+            await notification_events.notify_assignments(session, scope, launch, tasks)
+            await notification_events.record_plan_health(session, scope, launch, tasks, today)
             await AuditLog(session, scope).append(
                 actor="liftoff", action=AuditAction.LAUNCH_PLANNED, target=f"launch:{launch_id}",
                 before={"status": LaunchStatus.PLANNING},
@@ -101,14 +108,17 @@ async def plan_launch(
 
 async def make_plan(
     db: Database, scope: Scope, launch_id: int, brief: Brief, today: date | None, llm: PlanModels | None,
-    other_launches: list[list[PlannedTask]],
+    other_launches: list[list[PlannedTask]], mapping: PiiMapping | None = None,
 ) -> Plan:
-    """The pipeline for a stored launch's brief (first plan or re-plan); raises GuardrailError like build_plan."""
+    """The pipeline for a stored launch's brief (first plan or re-plan); raises GuardrailError like build_plan.
+
+    `mapping` is the launch's PII mapping, updated in place; the caller stores it with the plan.
+    """
     if llm is not None:
         # LLM providers first (usage recorded per call), then the templates; see agents/planning.py.
-        return (await plan_stored_launch(db, scope, launch_id, brief, today, llm, other_launches)).plan
+        return (await plan_stored_launch(db, scope, launch_id, brief, today, llm, other_launches, mapping)).plan
     # CPU-bound: off the event loop so an in-process app keeps acking while it plans.
-    return await asyncio.to_thread(build_plan, brief, today, other_launches)
+    return await asyncio.to_thread(build_plan, brief, today, other_launches, mapping)
 
 
 def _reason(exc: Exception) -> str:

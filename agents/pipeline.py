@@ -14,11 +14,15 @@ from agents import dependency, evaluator, guardrail, planner, scheduler
 from agents.plan import Brief, Edge, Plan, PlannedTask
 
 
-def build_plan(brief: Brief, today: date | None = None, other_launches: Sequence[list[PlannedTask]] = ()) -> Plan:
-    """Plan a launch. Raises GuardrailError, and plans nothing, when the brief cannot be checked for PII."""
+def build_plan(brief: Brief, today: date | None = None, other_launches: Sequence[list[PlannedTask]] = (),
+               mapping: guardrail.PiiMapping | None = None) -> Plan:
+    """Plan a launch. Raises GuardrailError, and plans nothing, when the brief cannot be checked for PII.
+
+    `mapping`, when given, is the launch's placeholder mapping: used and updated in place.
+    """
     today = today or date.today()
     # Everything downstream sees the brief with personal data replaced by placeholders.
-    redacted = guardrail.redact(brief.text, roster=[member.name for member in brief.team])
+    redacted = guardrail.redact(brief.text, roster=[member.name for member in brief.team], mapping=mapping)
     brief = replace(brief, text=redacted.text)
     tasks, template_edges = planner.plan_from_templates(brief)
     return finish_plan(brief, tasks, template_edges, today, other_launches)

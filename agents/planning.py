@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from agents import guardrail, planner
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 class PlanResult:
     plan: Plan
     report: DraftReport
+    # The placeholders of this plan's redactions: stored with the launch, so that later redactions keep the
+    # numbers and the readers allowed to see originals get them back (agents/launch_pii.py).
+    mapping: PiiMapping = field(default_factory=PiiMapping)
 
     @property
     def planned_by(self) -> str:
@@ -48,14 +51,16 @@ async def plan_brief(
     budget: Budget | None = None,
     sink: UsageSink = _discard,
     other_launches: Sequence[list[PlannedTask]] = (),
+    mapping: PiiMapping | None = None,
 ) -> PlanResult:
     """Plan a brief with the LLM providers in order, falling back to the templates.
 
-    Raises GuardrailError, and plans nothing, when the brief cannot be checked for personal data.
+    `mapping` is the launch's (a re-plan passes the stored one, so numbers stay stable); it is updated in place
+    and returned in the result. Raises GuardrailError, and plans nothing, when the brief cannot be checked.
     """
     today = today or date.today()
     roster = [m.name for m in brief.team]
-    mapping = PiiMapping()
+    mapping = mapping if mapping is not None else PiiMapping()
     redacted = await asyncio.to_thread(guardrail.redact, brief.text, roster=roster, mapping=mapping)
     safe = replace(brief, text=redacted.text)
     report = DraftReport()
@@ -72,7 +77,7 @@ async def plan_brief(
     else:
         tasks, edges = await asyncio.to_thread(planner.plan_from_templates, safe)
     plan = await asyncio.to_thread(finish_plan, safe, tasks, edges, today, other_launches)
-    return PlanResult(plan, report)
+    return PlanResult(plan, report, mapping)
 
 
 async def plan_stored_launch(
@@ -83,6 +88,7 @@ async def plan_stored_launch(
     today: date | None,
     llm: PlanModels,
     other_launches: Sequence[list[PlannedTask]] = (),
+    mapping: PiiMapping | None = None,
 ) -> PlanResult:
     """plan_brief for a stored launch: examples from the workspace's past launches, the budget net of
     what this launch already spent, and every call's usage written as it happens."""
@@ -98,7 +104,7 @@ async def plan_stored_launch(
 
     result = await plan_brief(
         brief, today, llm=llm, examples=examples, budget=Budget(llm.budget_usd, spent), sink=record,
-        other_launches=other_launches,
+        other_launches=other_launches, mapping=mapping,
     )
     log.info("launch %s planned by %s (%s)", launch_id, result.planned_by,
              "; ".join(f"{a.provider} {a.outcome}" for a in result.report.attempts) or "no LLM calls")

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents import notification, orchestrator, tracker_sync
+from agents import launch_pii, notification, notification_events, orchestrator, tracker_sync
 from agents.access import AuditAction
 from agents.guardrail import GuardrailError
 from agents.intake import ValidBrief
@@ -137,9 +137,15 @@ async def replan_launch(
         concurrent = await launches.concurrent_tasks(launch_id, today)
         other_launches = [[orchestrator.booked_work(t) for t in tasks] for tasks in concurrent.values()]
     try:
-        plan = await orchestrator.make_plan(db, scope, launch_id, brief, today, llm, other_launches)
+        async with db.reader() as session:
+            # The numbers of the first plan's placeholders stay: the kept tasks' text uses them.
+            mapping = await launch_pii.stored_mapping(session, scope, launch_id)
+        plan = await orchestrator.make_plan(db, scope, launch_id, brief, today, llm, other_launches, mapping)
         async with db.session() as session:
-            return await _save(session, scope, launch_id, version, request, plan, slack_ids, today)
+            result = await _save(session, scope, launch_id, version, request, plan, slack_ids, today)
+            if result.outcome is ReplanOutcome.REPLANNED:
+                await launch_pii.save_mapping(session, scope, launch_id, mapping)
+            return result
     except Exception as exc:
         error_id = uuid.uuid4().hex[:8]
         log.exception("re-planning launch %s v%s failed (error id %s)", launch_id, version, error_id)
@@ -161,6 +167,7 @@ async def _save(session: AsyncSession, scope: Scope, launch_id: int, version: in
     assert launch is not None and row is not None
     before = launch_state(launch) | {"version": version - 1}
     old_tasks = await launches.tasks(launch_id)
+    owners_before = {t.id: t.assignee_slack_id for t in old_tasks}  # before the merge rewrites these rows
     merge = merge_plan(old_tasks, await launches.dependencies(launch_id), plan, version=version, slack_ids=slack_ids)
     touched = {launch.created_by, row.created_by}
     touched |= {t.assignee_slack_id for t in old_tasks if t.id in merge.removed_ids and t.assignee_slack_id}
@@ -188,6 +195,9 @@ async def _save(session: AsyncSession, scope: Scope, launch_id: int, version: in
     await tracker_sync.queue_launch(session, scope, launch_id)
     # Flagged tasks this version added wait for the PM's review, like a first plan's (after the diff: it threads).
     await request_review(session, scope, launch)
+    # New tasks and changed owners are told, grouped per person (after the review: flagged ones wait for it).
+    await notification_events.notify_assignments(session, scope, launch, rows, owners_before)
+    await notification_events.record_plan_health(session, scope, launch, rows, today)
     await AuditLog(session, scope).append(
         actor=row.created_by, action=AuditAction.LAUNCH_REPLANNED, target=f"launch:{launch_id}",
         before=before | {"tasks": len(old_tasks)},

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.access import AuditAction
 from agents.launch_turns import launch_turn
+from agents.notification_events import notify_assignments
 from agents.plan import EdgeKind
 from agents.policy import Action, Actor, Decision, decide
 from agents.review_items import paginate, review_items
@@ -204,6 +205,8 @@ async def _apply(
                 note=f"{launch.name} v{launch.version} {task.key}",
             )
         await session.flush()
+        # Decided, so announced now: each owner hears of their approved tasks, grouped per launch.
+        await notify_assignments(session, scope, launch, tasks, actor=actor.user_id)
         return
     snapshots = {task.id: _snapshot(task) for task in tasks}
     reconnected = await reject_tasks(session, scope, launch, tasks)

@@ -11,15 +11,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import networkx as nx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents import launch_pii
 from agents.access import AuditAction
+from agents.guardrail import GuardrailError
 from agents.launch_turns import launch_turn
+from agents.notification_events import notify_assignments
 from agents.plan import EdgeKind
 from agents.policy import Action, Actor, Decision, decide
 from agents.review import ReviewOutcome, ReviewResult, decided_or_missing
@@ -158,12 +161,17 @@ class _Checked:
 
 async def load_edit(db: Database, workspace_id: str, task_id: int) -> EditSubject | ReviewResult:
     """Before the ack, reads only (no lock, no write): what judge_edit needs, or why there is nothing to edit."""
-    scope = Scope(workspace_id)
     async with db.reader() as session:
-        found = await TaskUpdateRepository(session, scope).task_with_launch(task_id)
-        if found is None:
-            return await decided_or_missing(ReviewRepository(session, scope), task_id)
-        return await _load(session, scope, found.launch, found.task)
+        return await load_edit_in(session, workspace_id, task_id)
+
+
+async def load_edit_in(session: AsyncSession, workspace_id: str, task_id: int) -> EditSubject | ReviewResult:
+    """load_edit within a session the caller already holds (one connection for the whole request)."""
+    scope = Scope(workspace_id)
+    found = await TaskUpdateRepository(session, scope).task_with_launch(task_id)
+    if found is None:
+        return await decided_or_missing(ReviewRepository(session, scope), task_id)
+    return await _load(session, scope, found.launch, found.task)
 
 
 def judge_edit(subject: EditSubject, actor: Actor, form: EditForm) -> ReviewResult | None:
@@ -233,6 +241,11 @@ async def _save_edit(
         return found
     checked, edges, key_of = found.edit, subject.edges, subject.key_of
     target = f"task:{task.id}"
+    try:
+        # The modal showed the originals this person may see; the stored title holds placeholders again.
+        checked = replace(checked, title=await launch_pii.redact_for_launch(session, scope, launch, checked.title))
+    except GuardrailError as exc:
+        return ReviewResult(ReviewOutcome.INVALID, launch, found.decision, target, errors={"title": str(exc)})
     touched = [p for p in dict.fromkeys([task.assignee_slack_id, checked.owner, launch.created_by]) if p]
     before = _fields(task, [key_of[d.from_task_id] for d in edges if d.to_task_id == task.id
                             and d.kind == EdgeKind.BLOCKS and d.from_task_id in key_of])
@@ -243,6 +256,8 @@ async def _save_edit(
     now = utcnow()
     task.review_state, task.updated_at = ReviewState.EDITED, now
     await reviews.record_decision(launch.id, launch.version, task, ReviewState.EDITED, actor.user_id, now)
+    # Decided, so announced now: its owner (new or not) hears of it, grouped with the launch's other assignments.
+    await notify_assignments(session, scope, launch, [task], actor=actor.user_id)
     await AuditLog(session, scope).append(
         actor=actor.user_id, action=AuditAction.TASK_EDITED, target=target,
         before=before | {"review_state": ReviewState.OPEN},

@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents import launch_pii
 from agents.dependency import CYCLE_BROKEN
 from agents.evaluator import CONFIDENCE_FLOOR, LOW_CONFIDENCE, ODD_DURATION, UNOWNED
 from agents.plan import EdgeKind
+from agents.review_request import review_recipient
 from agents.scheduler import STARTS_IN_PAST
 from storage.db import Database
 from storage.enums import ReviewState
@@ -137,9 +140,18 @@ def page_of(items: list[ReviewItem], key: str) -> int:
 async def review_page(
     session: AsyncSession, scope: Scope, launch: Launch, *, page: int = 0, key: str | None = None
 ) -> ReviewPage:
-    """The page asked for, or the page that lists `key`."""
+    """The page asked for, or the page that lists `key`, with what the message's audience may see restored."""
     items = await review_items(session, scope, launch)
-    return paginate(launch, items, page_of(items, key) if key is not None else page)
+    shown = paginate(launch, items, page_of(items, key) if key is not None else page)
+    reveal = await launch_pii.reveal_for(session, scope, launch, await review_audience(session, scope, launch))
+    return replace(shown, items=tuple(replace(item, title=reveal.text(item.title)) for item in shown.items))
+
+
+async def review_audience(session: AsyncSession, scope: Scope, launch: Launch) -> str:
+    """Who reads the review message: the PM (their DM) or the channel whose plan thread holds it."""
+    if launch.review_channel_id:  # posted: where it is (a "D..." channel is the PM's DM with the app)
+        return launch.created_by if launch.review_channel_id.startswith("D") else launch.review_channel_id
+    return review_recipient(launch, await ReviewRepository(session, scope).destination())
 
 
 async def load_review_page(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.access import AuditAction
+from agents.notification_events import notify_review_waiting
 from storage.audit import AuditLog
 from storage.enums import Destination, OutboxKind, ReviewDestination
 from storage.models import Launch
@@ -53,4 +54,5 @@ async def request_review(session: AsyncSession, scope: Scope, launch: Launch) ->
         actor=LIFTOFF, action=AuditAction.REVIEW_REQUESTED, target=f"launch:{launch.id}",
         after={"version": launch.version, "open": opened, "review_in": str(destination)},
     )
+    await notify_review_waiting(session, scope, launch, opened)
     return opened

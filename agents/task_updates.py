@@ -1,33 +1,38 @@
 """Task updates from Slack: done, in progress, blocked (with a reason).
 
 One short transaction per update: the status change, its audit entry, the launch's analysis marked stale and,
-when a task on the critical path (of the last analysis) becomes blocked, the PM's alert in the outbox. The
+when a task on the critical path (of the last analysis) becomes blocked, the PM's urgent notification. The
 critical path, slack and risks are recomputed afterwards, coalesced, by agents/launch_analysis.py (a job), with
 `recompute` below. Running an update twice changes nothing the second time and alerts nobody again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from agents import dependency, evaluator, tracker_sync
 from agents.access import AuditAction
 from agents.launch_turns import launch_turn
+from agents.notification_events import notify_critical_blocked, notify_milestone
 from agents.orchestrator import brief_of
 from agents.plan import Edge, EdgeKind, Phase, PlannedTask, Priority, Risk, Severity
 from agents.policy import Action, Actor, Decision, decide
 from storage.analysis import AnalysisRepository
 from storage.audit import AuditLog
 from storage.db import Database
-from storage.enums import Destination, OutboxKind, TaskStatus
+from storage.enums import TaskStatus
 from storage.launches import PlanAnalysis
 from storage.models import Dependency, Launch, Task, utcnow
-from storage.outbox import OutboxRepository
 from storage.scope import Scope
 from storage.task_updates import TaskUpdateRepository
+
+# Run inside the update's transaction after the change (e.g. a tracker marks the status it reported as synced).
+ChangeHook = Callable[[AsyncSession, Task], Awaitable[None]]
 
 REASON_LIMIT = 2000
 _EDGE_KINDS = {str(kind) for kind in EdgeKind}
@@ -40,6 +45,7 @@ class TaskChange(StrEnum):
     DONE = "done"
     START = "start"
     BLOCK = "block"
+    REOPEN = "reopen"  # back to to-do (a tracker moved the item back)
 
     @property
     def status(self) -> TaskStatus:
@@ -47,6 +53,7 @@ class TaskChange(StrEnum):
             TaskChange.DONE: TaskStatus.DONE,
             TaskChange.START: TaskStatus.IN_PROGRESS,
             TaskChange.BLOCK: TaskStatus.BLOCKED,
+            TaskChange.REOPEN: TaskStatus.TODO,
         }[self]
 
 
@@ -55,6 +62,7 @@ class UpdateOutcome(StrEnum):
     UNCHANGED = "unchanged"  # already so: a double click, a replay, or two people at once
     MISSING = "missing"  # no such task in this workspace
     DENIED = "denied"
+    STALE = "stale"  # the task changed in Liftoff after this change was made: the later write wins
 
 
 @dataclass
@@ -194,12 +202,15 @@ def progress_risks(tasks: Sequence[Task], critical: set[str], today: date) -> li
 
 
 async def update_task(
-    db: Database, actor: Actor, task_id: int, change: TaskChange, *, reason: str | None = None
+    db: Database, actor: Actor, task_id: int, change: TaskChange, *, reason: str | None = None,
+    changed_at: datetime | None = None, on_change: ChangeHook | None = None,
 ) -> UpdateResult:
     """Apply one change to one task, as `actor`, in one short transaction (policy checked inside it).
 
     The launch's analysis is only marked stale here: the caller enqueues the recompute after the commit
     (agents/launch_analysis.py). The PM alert goes by the critical path of the last analysis.
+    `changed_at` (a change made elsewhere, e.g. in a tracker): last write wins, so a task changed in Liftoff
+    after it stays as it is (STALE); applied, the change carries that time. `on_change` runs in the transaction.
     """
     scope = Scope(actor.workspace_id, actor.user_id)
     async with db.reader() as session:
@@ -218,7 +229,10 @@ async def update_task(
         on_path = task.key in launch.critical_path
         before = _state(task)
         was_blocked = task.status == TaskStatus.BLOCKED
-        if not apply_change(task, change, reason, utcnow()):
+        if changed_at is not None and task.updated_at is not None and task.updated_at > changed_at:
+            return UpdateResult(UpdateOutcome.STALE, task, launch, decision, on_critical_path=on_path,
+                                touched=touched)
+        if not apply_change(task, change, reason, changed_at or utcnow()):
             return UpdateResult(UpdateOutcome.UNCHANGED, task, launch, decision, on_critical_path=on_path,
                                 touched=touched)
         await AuditLog(session, scope).append(
@@ -227,24 +241,17 @@ async def update_task(
         )
         await AnalysisRepository(session, scope).mark_stale(launch.id)
         await tracker_sync.queue_task(session, scope, launch.id, task.id)
+        if on_change is not None:
+            await on_change(session, task)
         result = UpdateResult(UpdateOutcome.UPDATED, task, launch, decision, on_critical_path=on_path,
                               touched=touched)
         if task.status == TaskStatus.BLOCKED and not was_blocked and on_path:
-            await alert_pm(OutboxRepository(session, scope), launch, task)
-            result.alerted = True
+            # An urgent notification to the PM, once per blocked event (agents/notification_events.py).
+            result.alerted = await notify_critical_blocked(session, scope, launch, task)
+        if task.status == TaskStatus.DONE and task.milestone and before["status"] != TaskStatus.DONE:
+            done, total = await TaskUpdateRepository(session, scope).progress(launch.id)
+            await notify_milestone(session, scope, launch, task, done=done, total=total)
         return result
-
-
-async def alert_pm(outbox: OutboxRepository, launch: Launch, task: Task) -> None:
-    """Tell the launch's PM, by DM, that a critical-path task is blocked; once per blocked event."""
-    assert task.updated_at is not None
-    await outbox.add(
-        workspace_id=launch.workspace_id,
-        destination=Destination.SLACK,
-        kind=OutboxKind.CRITICAL_BLOCKED,
-        idempotency_key=f"task:{task.id}:blocked:{task.updated_at.isoformat()}",
-        payload={"launch_id": launch.id, "task_id": task.id, "channel": launch.created_by, "pm": launch.created_by},
-    )
 
 
 def _state(task: Task) -> dict[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -21,6 +22,7 @@ from blocks.health_card import health_card  # noqa: E402
 from storage.enums import LaunchStatus, TaskStatus  # noqa: E402
 from storage.llm_usage import UsageSummary  # noqa: E402
 from storage.models import Dependency, Launch, LaunchMember, Task  # noqa: E402
+from storage.tracker_inbound import SyncHealth, TrackerSyncState  # noqa: E402
 
 STATUSES = [TaskStatus.DONE, TaskStatus.IN_PROGRESS, TaskStatus.TODO, TaskStatus.TODO, TaskStatus.BLOCKED]
 
@@ -60,8 +62,13 @@ def main() -> int:
 
     launch, tasks, edges = stored_launch(300)
     usage = UsageSummary(calls=2, total_tokens=41_000, cost_usd=0.21, planned_by="claude-sonnet-4-6")
-    card = health_card(launch_health(launch, tasks, TODAY), usage)
-    card_s = median_seconds(lambda: health_card(launch_health(launch, tasks, TODAY), usage), args.runs)
+    # With its tracker: the sync state, and every task linked to its remote item.
+    tracker = TrackerSyncState("jira", "LIF", SyncHealth.FAILING, pending=12, failing_since=datetime.now(UTC),
+                               last_error="GET /rest/api/3/search: 503 Service Unavailable")
+    links = {t.id: f"https://example.atlassian.net/browse/LIF-{t.id}" for t in tasks}
+    card = health_card(launch_health(launch, tasks, TODAY), usage, tracker=tracker, links=links)
+    card_s = median_seconds(lambda: health_card(launch_health(launch, tasks, TODAY), usage, tracker=tracker,
+                                                links=links), args.runs)
     print(f"health card: {len(tasks)}-task launch, {len(card['blocks'])} blocks, "
           f"median {card_s * 1000:.1f} ms over {args.runs} runs (target < 50 ms)")
 

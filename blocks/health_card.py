@@ -6,7 +6,7 @@ with "…and N more", well inside 50 blocks, 3,000 characters a section and 12,0
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -26,6 +26,7 @@ from storage.enums import TaskStatus
 from storage.llm_usage import UsageSummary
 from storage.models import Launch, Task
 from storage.snapshots import LaunchHealth
+from storage.tracker_inbound import SyncHealth, TrackerSyncState
 
 SECTION_LIMIT = 3000
 LIST_BUDGET = 1800  # characters per task list: six lists stay under the 12,000 a message may hold
@@ -36,6 +37,9 @@ OVERDUE_LINES = 5
 BLOCKED_LINES = 5
 MILESTONE_LINES = 3
 CHOICE_LINES = 40
+TRACKER_ERROR_CHARS = 150
+TRACKER_LABELS = {"linear": "Linear", "jira": "Jira", "notion": "Notion", "asana": "Asana"}
+URL_UNSAFE = set("<>| \n")
 
 
 def _section(text: str, block_id: str | None = None) -> SectionBlock:
@@ -47,14 +51,23 @@ def _reason(task: Task) -> str:
     return " ".join((task.blocked_reason or "no reason given").replace("_", " ").split())
 
 
+def _url(links: Mapping[int, str] | None, task: Task) -> str | None:
+    """The task's remote item, when it has one that can sit in a mrkdwn link."""
+    url = links.get(task.id) if links else None
+    if not url or len(url) > 500 or not url.startswith(("https://", "http://")) or URL_UNSAFE & set(url):
+        return None
+    return url.replace("&", "&amp;")
+
+
 def task_lines(tasks: Sequence[Task], limit: int, *, show_slack: bool = False, show_reason: bool = False,
-               budget: int = LIST_BUDGET) -> str:
-    """At most `limit` lines within `budget` characters, then "…and N more"."""
+               budget: int = LIST_BUDGET, links: Mapping[int, str] | None = None) -> str:
+    """At most `limit` lines within `budget` characters, then "…and N more"; a task with a remote item links to it."""
     lines: list[str] = []
     used = 0
     for task in tasks[:limit]:
         reason = _reason(task) if show_reason and task.status == TaskStatus.BLOCKED else ""
-        line = render("health_task_line.md.j2", task=task, show_slack=show_slack, reason=reason)
+        line = render("health_task_line.md.j2", task=task, show_slack=show_slack, reason=reason,
+                      url=_url(links, task))
         if used + len(line) + 1 > budget:
             break
         lines.append(line)
@@ -85,37 +98,54 @@ def llm_cost_line(usage: UsageSummary | None) -> str:
     return f"${usage.cost_usd:.2f} ({usage.calls} call{'s' if usage.calls != 1 else ''})"
 
 
-def health_card(health: LaunchHealth, usage: UsageSummary | None = None, *, shared_by: str | None = None
-                ) -> dict[str, Any]:
-    """A launch's health; with `shared_by` it is the copy posted to a channel (no Share button)."""
+def tracker_line(sync: TrackerSyncState) -> str:
+    """In sync, N pending, or failing since a time with the last error."""
+    label = f"{TRACKER_LABELS.get(sync.kind, sync.kind)} {escape(truncate(sync.name, 60))}".strip()
+    if sync.state == SyncHealth.FAILING:
+        since = sync.failing_since.strftime("%a %b %-d %H:%M UTC") if sync.failing_since else "a while"
+        error = escape(truncate(" ".join((sync.last_error or "unknown error").split()), TRACKER_ERROR_CHARS))
+        return f":warning: {label}: failing since {since}: {error}"
+    if sync.state == SyncHealth.PENDING:
+        return f"{label}: {sync.pending} pending"
+    return f"{label}: in sync"
+
+
+def health_card(health: LaunchHealth, usage: UsageSummary | None = None, *, shared_by: str | None = None,
+                tracker: TrackerSyncState | None = None, links: Mapping[int, str] | None = None) -> dict[str, Any]:
+    """A launch's health; with `shared_by` it is the copy posted to a channel (no Share button).
+
+    `tracker`: the sync state of the launch's tracker; `links`: task id -> its remote item's URL.
+    """
     launch = health.launch
     critical_days = f"{launch.critical_path_days:g} business days of work left"
+    fields = [
+        MarkdownTextObject(text=f"*State*\n{STATE_LABEL[health.state]}"),
+        MarkdownTextObject(text=f"*Progress*\n{health.done} of {health.total} done ({health.percent_done}%)"),
+        MarkdownTextObject(text=f"*Target date*\n{short_date(launch.target_date)}"
+                                f" ({health.business_days_left} business days left)"),
+        MarkdownTextObject(text=f"*Critical path*\n{critical_days}"),
+        MarkdownTextObject(text=f"*Quality score*\n{round(100 * launch.quality_score)}%"),
+        MarkdownTextObject(text=f"*LLM cost*\n{llm_cost_line(usage)}"),
+    ]
+    if tracker is not None:
+        fields.append(MarkdownTextObject(text=truncate(f"*Tracker*\n{tracker_line(tracker)}", 2000)))
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"{launch.name}: health", 150)),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*State*\n{STATE_LABEL[health.state]}"),
-                MarkdownTextObject(text=f"*Progress*\n{health.done} of {health.total} done ({health.percent_done}%)"),
-                MarkdownTextObject(text=f"*Target date*\n{short_date(launch.target_date)}"
-                                        f" ({health.business_days_left} business days left)"),
-                MarkdownTextObject(text=f"*Critical path*\n{critical_days}"),
-                MarkdownTextObject(text=f"*Quality score*\n{round(100 * launch.quality_score)}%"),
-                MarkdownTextObject(text=f"*LLM cost*\n{llm_cost_line(usage)}"),
-            ]
-        ),
+        SectionBlock(fields=fields),
         _section("*Progress by team*\n" + _team_lines(health)),
         _section(f"*Critical path* ({len(health.critical_path)} open tasks)\n"
-                 + (task_lines(health.critical_path, CRITICAL_PATH_LINES, show_slack=True)
+                 + (task_lines(health.critical_path, CRITICAL_PATH_LINES, show_slack=True, links=links)
                     or "_Nothing left on the critical path._")),
         _section("*Top risks*\n" + _risk_lines(launch)),
     ]
     if health.overdue:
-        blocks.append(_section(f"*Overdue* ({len(health.overdue)})\n" + task_lines(health.overdue, OVERDUE_LINES)))
+        blocks.append(_section(f"*Overdue* ({len(health.overdue)})\n"
+                               + task_lines(health.overdue, OVERDUE_LINES, links=links)))
     if health.blocked:
         blocks.append(_section(f"*Blocked* ({len(health.blocked)})\n"
-                               + task_lines(health.blocked, BLOCKED_LINES, show_reason=True)))
+                               + task_lines(health.blocked, BLOCKED_LINES, show_reason=True, links=links)))
     blocks.append(_section("*Next milestones*\n"
-                           + (task_lines(health.next_milestones, MILESTONE_LINES) or "_None scheduled._")))
+                           + (task_lines(health.next_milestones, MILESTONE_LINES, links=links) or "_None scheduled._")))
     footer = f"Plan v{launch.version} · {planned_by_line(usage)} · `/launch status {escape(launch.name)}`"
     if shared_by:
         footer = f"Shared by <@{shared_by}> · " + footer

@@ -23,7 +23,7 @@ async def verify(settings: Settings, out: TextIO | None = None) -> int:
     db = Database(settings.database_url)
     try:
         await db.audit.flush()
-        async with db.reader() as session:
+        async with db.snapshot() as session:
             result = await AuditChain(session).verify()
     finally:
         await db.dispose()
@@ -39,7 +39,7 @@ async def export(settings: Settings, since: datetime, out: TextIO | None = None)
     db = Database(settings.database_url)
     try:
         await db.audit.flush()
-        async with db.reader() as session:
+        async with db.snapshot() as session:
             async for entry in AuditChain(session).export(since):
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
     finally:

@@ -16,9 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.health import launch_health
+from agents.launch_pii import reveal_for
+from agents.notification import is_person
 from agents.review_items import review_page
 from blocks import alerts, launch_messages, review_messages, task_blocks, tracker_modals
-from bot import okr_notices, replan_delivery
+from bot import okr_notices, replan_delivery, share_delivery
 from storage.db import Database
 from storage.enums import Destination, OutboxKind, OutboxStatus
 from storage.launches import LaunchRepository
@@ -66,6 +68,8 @@ async def deliver(db: Database, client: AsyncWebClient, scope: Scope, outbox_id:
     if message is None:
         await _finish(db, scope, outbox_id, error="nothing to send: the launch is gone")
         return False
+    if payload.get("update_ts"):  # a row that edits a message already posted, in place
+        return await _update_in_place(db, client, scope, outbox_id, payload, message, attempts)
     try:
         channel = await _open_channel(client, payload["channel"])
         thread_ts = payload.get("thread_ts")
@@ -83,10 +87,16 @@ async def deliver(db: Database, client: AsyncWebClient, scope: Scope, outbox_id:
             ts = await _post(client, channel, key, fallback)
         else:
             log.warning("slack outbox row %s failed: %s", outbox_id, error)
-            await _finish(db, scope, outbox_id, error=error, give_up=attempts >= MAX_ATTEMPTS)
+            # A share to a channel the app cannot post in is told to the person at once, not retried.
+            shared_nowhere = kind in share_delivery.KINDS and error in CHANNEL_ERRORS
+            await _finish(db, scope, outbox_id, error=error, give_up=attempts >= MAX_ATTEMPTS or shared_nowhere)
+            if shared_nowhere or (kind in share_delivery.KINDS and attempts >= MAX_ATTEMPTS):
+                await share_delivery.tell_not_shared(payload, error)
             return False
     await _remember_message(db, scope, kind, int(payload.get("launch_id") or 0), channel, ts)
     await _finish(db, scope, outbox_id, external_id=f"{channel}:{ts}")
+    if kind in share_delivery.KINDS:
+        await share_delivery.tell_shared(payload, channel)
     return True
 
 
@@ -125,6 +135,8 @@ async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, 
         tasks = await launches.syncable_tasks(launch.id)
         awaiting = await launches.task_count(launch.id) - len(tasks)
         usage = await LlmUsageRepository(session, scope).summary(launch.id)
+        # Placeholders restored as far as the recipient may see them (a channel: the team's names only).
+        tasks = (await reveal_for(session, scope, launch, row.payload.get("channel"))).tasks(tasks)
         return launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks, usage, awaiting)
     if row.kind == OutboxKind.REVIEW_REQUEST:
         return review_messages.review_message(await review_page(session, scope, launch))
@@ -134,15 +146,20 @@ async def render(session: AsyncSession, scope: Scope, row: Outbox) -> dict[str, 
         return alerts.guardrail_alert(launch, str(row.payload.get("reason", "")))
     if row.kind == OutboxKind.CRITICAL_BLOCKED:
         task = await TaskUpdateRepository(session, scope).task(int(row.payload["task_id"]))
-        return task_blocks.critical_blocked_alert(launch, task) if task is not None else None
+        if task is None:
+            return None
+        reveal = await reveal_for(session, scope, launch, row.payload.get("channel"))
+        return task_blocks.critical_blocked_alert(launch, reveal.task(task))
     if row.kind in replan_delivery.KINDS:
         return await replan_delivery.render_followup(session, scope, row, launch)
+    if row.kind in share_delivery.KINDS:
+        return await share_delivery.render_share(session, scope, row, launch)
     raise ValueError(f"unknown slack outbox kind {row.kind!r}")
 
 
 async def _open_channel(client: AsyncWebClient, target: str) -> str:
     """A channel id to post in: a person's id becomes their DM with the app."""
-    if target[:1] in ("U", "W"):
+    if is_person(target):
         response = await client.conversations_open(users=target)
         return str(response["channel"]["id"])
     return target
@@ -191,6 +208,23 @@ async def _finish(db: Database, scope: Scope, outbox_id: int, *, external_id: st
             await outbox.mark_sent(outbox_id, external_id)
         else:
             await outbox.mark_retry(outbox_id, error, give_up=give_up)
+
+
+async def _update_in_place(db: Database, client: AsyncWebClient, scope: Scope, outbox_id: int,
+                           payload: dict[str, Any], message: dict[str, Any], attempts: int) -> bool:
+    """chat.update of the message the row names: it sets the same content however often it runs, so a retry
+    after a crash between the call and the local write changes nothing."""
+    channel, ts = str(payload["channel"]), str(payload["update_ts"])
+    try:
+        await client.chat_update(channel=channel, ts=ts, **message)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("slack outbox row %s could not update %s:%s: %s", outbox_id, channel, ts, error)
+        gone = error in ("message_not_found", "cant_update_message", "edit_window_closed") or error in CHANNEL_ERRORS
+        await _finish(db, scope, outbox_id, error=error, give_up=gone or attempts >= MAX_ATTEMPTS)
+        return False
+    await _finish(db, scope, outbox_id, external_id=f"{channel}:{ts}")
+    return True
 
 
 def _note_block(text: str) -> dict[str, Any]:

@@ -46,6 +46,8 @@ async def recompute_launch(services: Services, workspace_id: str, launch_id: int
     await enqueue_due_syncs(services, workspace_id)  # the changed tasks to the launch's tracker
     # Key results following this launch take its share of tasks done (a check-in by Liftoff when it moved).
     await sync_launch_key_results(services.db, workspace_id, int(launch_id))
+    if refreshed.alerted:  # the PM's urgent "launch at risk" goes out now, not at the next tick
+        await services.jobs.enqueue(JobName.DELIVER_NOTIFICATIONS, workspace_id)
     if refreshed.health_changed and refreshed.pm:
         client = await services.slack.for_workspace(workspace_id)
         await refresh_homes(services, client, workspace_id, {refreshed.pm})
@@ -80,3 +82,32 @@ async def okr_report(services: Services, workspace_id: str, channel: str, period
 
     client = await services.slack.for_workspace(workspace_id)
     await post_quarterly_review(services.db, client, workspace_id, channel, period, user_id)
+
+
+async def refresh_home(services: Services, workspace_id: str, user_id: str, pages: str = "", notice: str = "",
+                       view_hash: str = "") -> None:
+    """Rebuild one person's Home tab (coalesced: one waiting rebuild covers every change before it starts)."""
+    from bot import surface_refresh
+
+    await surface_refresh.refresh_home(services, workspace_id, user_id, pages, notice, view_hash)
+
+
+async def review_decided(services: Services, workspace_id: str, launch_id: int, page: int = 0, key: str = "") -> None:
+    """After a review decision: the review message and the plan message updated in place."""
+    from bot import surface_refresh
+
+    await surface_refresh.review_decided(services, workspace_id, int(launch_id), int(page), key)
+
+
+async def show_review_page(services: Services, workspace_id: str, launch_id: int, page: int = 0) -> None:
+    from bot import surface_refresh
+
+    await surface_refresh.show_review_page(services, workspace_id, int(launch_id), int(page))
+
+
+async def share_health_card(services: Services, workspace_id: str, outbox_id: int) -> None:
+    """Deliver the one outbox row of a Share to channel click (a row already sent is not sent again)."""
+    from storage.scope import Scope
+
+    client = await services.slack.for_workspace(workspace_id)
+    await delivery.deliver(services.db, client, Scope(workspace_id), int(outbox_id))

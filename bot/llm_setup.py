@@ -23,7 +23,8 @@ def build_plan_models(settings: Settings) -> PlanModels | None:
                                                       settings.openai_model, settings.openai_base_url))))
     if not models:
         return None
-    return PlanModels(models=models, prices=dict(settings.llm_prices), budget_usd=settings.llm_budget_usd)
+    return PlanModels(models=models, prices=dict(settings.llm_prices), budget_usd=settings.llm_budget_usd,
+                      question_budget_usd=settings.llm_question_budget_usd)
 
 
 def _options(settings: Settings, key: str, model: str, base_url: str | None) -> ClientOptions:

@@ -82,14 +82,15 @@ async def _ask(settings: Settings, workspace: str, question: str, user: str, tod
     from storage.okrs import OkrRepository
     from storage.scope import Scope
 
-    model = None
-    if settings.anthropic_api_key or settings.openai_api_key:  # the SDKs load only when they can be used
-        from agents.query_llm import query_model
-        from bot.llm_setup import build_plan_models
-
-        model = query_model(build_plan_models(settings))
     db = Database(settings.database_url)
     try:
+        model = None
+        if settings.anthropic_api_key or settings.openai_api_key:  # the SDKs load only when they can be used
+            from agents.query_llm import metered_query_model
+            from bot.llm_setup import build_plan_models
+            from storage.models import utcnow
+
+            model = await metered_query_model(build_plan_models(settings), db, Scope(workspace, user), utcnow())
         async with db.reader() as session:
             answer = await ask(OkrRepository(session, Scope(workspace, user)), question, asker=user, today=today,
                                model=model)

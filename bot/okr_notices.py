@@ -1,4 +1,6 @@
-"""Rendering of the OKR outbox rows (called by bot/delivery.py at send time, from the database as it is now)."""
+"""Rendering of the OKR outbox rows (called by bot/delivery.py at send time, from the database as it is now).
+
+A DECISION_SHOWN row names the request message it edits (`update_ts`): bot/delivery.py updates it in place."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ async def render_okr_notice(session: AsyncSession, scope: Scope, kind: str, payl
             return None  # decided before the request went out: no buttons for a closed question
         parent = await repo.objective(objective.parent_id) if objective.parent_id else None
         return okr_messages.approval_request(objective, str(payload["submitter"]), parent.key if parent else None)
-    if kind == OkrOutboxKind.DECISION:
+    if kind in (OkrOutboxKind.DECISION, OkrOutboxKind.DECISION_SHOWN):
         return okr_messages.decision_notice(objective, str(payload["decider"]), bool(payload["approved"]),
                                             str(payload.get("reason") or ""))
     if kind == OkrOutboxKind.COMMENT:

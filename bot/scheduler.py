@@ -3,7 +3,8 @@ or by a task of the serving process (the embedded default, no REDIS_URL).
 
 A tick looks at each scheduled job's last run, kept in the database (schedule_runs): a window job (digests)
 covers (last run, now], so a scheduler that was down catches a missed hour up once, when it is back; a daily job
-(audit purge, people refresh) claims the day with a compare-and-set before enqueueing. Digests and notifications
+(audit purge, people refresh) claims the day, and an hourly one (the notification sweep) the hour, with a
+compare-and-set before enqueueing. Digests and notifications
 carry unique keys, so two schedulers, a retried tick or a worker killed mid-way never send anything twice.
 """
 
@@ -13,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from slack_sdk.errors import SlackApiError
@@ -36,6 +37,8 @@ TICK_EVERY = timedelta(minutes=1)
 FIRST_TICK_AFTER_SECONDS = 60.0
 DIGESTS = "digests"
 DAILY = {"audit_purge": JobName.AUDIT_PURGE, "people_refresh": JobName.REFRESH_PEOPLE, "okr_sync": JobName.OKR_SYNC}
+# Each person's morning begins at a different UTC hour: the sweep takes those whose morning has begun.
+HOURLY = {"notification_sweep": JobName.NOTIFICATION_SWEEP}
 
 
 @dataclass
@@ -43,6 +46,7 @@ class TickReport:
     digests_queued: int = 0
     delivered_to: list[str] = field(default_factory=list)
     daily: list[str] = field(default_factory=list)
+    hourly: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -65,9 +69,13 @@ async def tick(services: Services, now: datetime | None = None, *, deliver: bool
     async with db.session() as session:
         await ScheduleRuns(session).advance(DIGESTS, previous, now)
     for job, name in DAILY.items():
-        if await claim_day(services, job, now):
+        if await claim_period(services, job, now, DAY):
             report.daily.append(job)
             await services.jobs.enqueue(name, now.date().isoformat())
+    for job, name in HOURLY.items():
+        if await claim_period(services, job, now, HOUR):
+            report.hourly.append(job)
+            await services.jobs.enqueue(name, now.strftime("%Y-%m-%dT%H"))
     await sync_window(services, now)  # bot/tracker_window.py: tracker syncs every 5 minutes
     if deliver:
         for workspace_id in await workspaces_with_due(services, now):
@@ -76,12 +84,18 @@ async def tick(services: Services, now: datetime | None = None, *, deliver: bool
     return report
 
 
-async def claim_day(services: Services, job: str, now: datetime) -> bool:
-    """True for the one caller that moves this daily job's last run into today."""
+DAY = "%Y-%m-%d"
+HOUR = "%Y-%m-%dT%H"
+
+
+async def claim_period(services: Services, job: str, now: datetime, period: str) -> bool:
+    """True for the one caller that moves this job's last run into the current day or hour (a strftime form)."""
     async with services.db.session() as session:
         runs = ScheduleRuns(session)
         last = await runs.last_run(job)
-        if last is not None and last.date() >= now.date():
+        if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC
+            last = last.replace(tzinfo=UTC)
+        if last is not None and last.astimezone(now.tzinfo).strftime(period) >= now.strftime(period):
             return False
         return await runs.advance(job, last, now)
 

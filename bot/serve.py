@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 
-from bot.runtime import start_liftoff
+from bot.runtime import WARM_CONNECTIONS, start_liftoff
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,8 @@ async def serve_forever(settings: Settings, *, host: str, port: int, processes: 
     """Serve until stopped. With processes > 1 (HTTP and RQ only), this process migrates, then it and
     processes - 1 children listen on the same port (SO_REUSEPORT), one event loop per core."""
     shared = processes > 1 or child
-    liftoff = await start_liftoff(settings, host=host, port=port, migrate=not child, reuse_port=shared)
+    liftoff = await start_liftoff(settings, host=host, port=port, migrate=not child, reuse_port=shared,
+                                  warm_connections=WARM_CONNECTIONS)
     children = [_spawn_child(host, port) for _ in range(processes - 1)] if not child else []
     socket_handler = None
     if settings.uses_socket_mode:

@@ -30,6 +30,9 @@ def build_web_app(bolt: AsyncApp, services: Services) -> web.Application:
     from bot.metrics_webhook import add_routes as add_metrics_routes
 
     add_metrics_routes(web_app, services)
+    from bot.tracker_webhooks import add_routes as add_tracker_webhook_routes
+
+    add_tracker_webhook_routes(web_app, services)
     if bolt.oauth_flow is not None:
         web_app.router.add_get(bolt.oauth_flow.install_path, slack_oauth)
         web_app.router.add_get(bolt.oauth_flow.redirect_uri_path, slack_oauth)

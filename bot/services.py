@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
@@ -36,6 +37,14 @@ class SlackClients:
         self.settings = settings
         self.tokens = tokens
         self.default_client = build_web_client(settings, settings.slack_bot_token)
+        self.http: aiohttp.ClientSession | None = None
+
+    def share_connections(self, http: aiohttp.ClientSession, *clients: AsyncWebClient) -> None:
+        """Let every Web API call of this process reuse `http`'s kept-alive connections (a long-running
+        process only: the session belongs to its event loop); without it slack_sdk opens one per call."""
+        self.http = http
+        for client in (self.default_client, *clients):
+            client.session = http
 
     async def for_workspace(self, workspace_id: str) -> AsyncWebClient:
         if self.tokens is None:
@@ -43,7 +52,9 @@ class SlackClients:
         bot = await self.tokens.bot(workspace_id)
         if bot is None or not bot.bot_token:
             raise LookupError(f"Liftoff is not installed in workspace {workspace_id}")
-        return build_web_client(self.settings, bot.bot_token)
+        client = build_web_client(self.settings, bot.bot_token)
+        client.session = self.http
+        return client
 
 
 def build_web_client(settings: Settings, token: str | None) -> AsyncWebClient:

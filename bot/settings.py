@@ -19,6 +19,8 @@ DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6"
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_LLM_TIMEOUT_SECONDS = 180.0
 DEFAULT_LLM_BUDGET_USD = 1.0
+# What `/okr ask` questions may spend on LLMs per workspace and calendar month (UTC); then the rule parser.
+DEFAULT_LLM_QUESTION_BUDGET_USD = 5.0
 DEFAULT_AUDIT_RETENTION_DAYS = 2557  # seven years
 
 
@@ -43,6 +45,7 @@ class Settings:
     openai_base_url: str | None = None
     llm_timeout_seconds: float = DEFAULT_LLM_TIMEOUT_SECONDS
     llm_budget_usd: float = DEFAULT_LLM_BUDGET_USD
+    llm_question_budget_usd: float = DEFAULT_LLM_QUESTION_BUDGET_USD
     llm_prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     log_level: str = "INFO"
     queue_name: str = "liftoff"
@@ -97,6 +100,8 @@ class Settings:
             openai_base_url=get("OPENAI_BASE_URL"),
             llm_timeout_seconds=_number("LLM_TIMEOUT_SECONDS", get("LLM_TIMEOUT_SECONDS"), DEFAULT_LLM_TIMEOUT_SECONDS),
             llm_budget_usd=_number("LLM_BUDGET_USD", get("LLM_BUDGET_USD"), DEFAULT_LLM_BUDGET_USD, allow_zero=True),
+            llm_question_budget_usd=_number("LLM_QUESTION_BUDGET_USD", get("LLM_QUESTION_BUDGET_USD"),
+                                            DEFAULT_LLM_QUESTION_BUDGET_USD, allow_zero=True),
             llm_prices=_llm_prices(get("LLM_PRICES")),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             queue_name=get("LIFTOFF_QUEUE") or "liftoff",

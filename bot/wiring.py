@@ -12,6 +12,7 @@ from bot.installations import StoredBotAuthorize, build_oauth_flow, build_worksp
 from bot.jobs import InlineJobs, build_queue
 from bot.llm_setup import build_plan_models
 from bot.request_guard import process_events_once
+from bot.respond import KeptAliveRespond
 from bot.services import SERVICES_KEY, Services, SlackClients, build_web_client
 from bot.settings import Settings
 from bot.team_guard import refuse_other_teams
@@ -21,7 +22,7 @@ from storage.db import Database
 
 def build_services(settings: Settings) -> Services:
     jobs = build_queue(settings)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, encryption_key=settings.encryption_key)
     tokens = build_workspace_tokens(settings, db) if settings.multi_workspace else None
     services = Services(settings=settings, db=db, jobs=jobs, slack=SlackClients(settings, tokens),
                         llm=build_plan_models(settings))
@@ -59,6 +60,9 @@ def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer | None]:
     @app.middleware
     async def provide_services(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt passes `next`
         context[SERVICES_KEY] = services
+        http = services.slack.http
+        if http is not None and context.response_url:
+            context["respond"] = KeptAliveRespond(response_url=context.response_url, session=http)
         return await next()
 
     app.middleware(process_events_once)

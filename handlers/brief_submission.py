@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from sqlalchemy.exc import IntegrityError
 
-from agents.access import AuditAction, record_denial, stored_actor
+from agents.access import AuditAction, record_denial
 from agents.intake import BriefForm, ValidBrief, validate_brief_form
 from agents.policy import Action, Actor, Decision, decide
 from blocks.ids import BriefField, CallbackId
@@ -19,6 +19,7 @@ from bot.jobs import JobName
 from bot.services import services_of
 from storage.audit import AuditLog
 from storage.db import Database
+from storage.enums import Role
 from storage.launches import LaunchRepository
 from storage.models import Launch
 from storage.scope import Scope
@@ -91,17 +92,18 @@ async def store_draft(db: Database, scope: Scope, form: BriefForm, today: date,
     Before the ack, so from storage only: the person was resolved when they typed /launch new.
     """
     async with db.session() as session:
-        actor = await stored_actor(session, scope.workspace_id, scope.user_id or "")
+        launches = LaunchRepository(session, scope)
+        # The validator collapses whitespace in the name; check the name as it will be stored.
+        known, taken = await launches.creator_check(scope.user_id or "", " ".join(form.name.split()))
+        actor = Actor(scope.workspace_id, scope.user_id or "", Role(known) if known else Role.MEMBER)
         decision = decide(actor, Action.LAUNCH_CREATE)
         if not decision.allowed:
             return Refusal(actor, decision)
-        launches = LaunchRepository(session, scope)
-        # The validator collapses whitespace in the name; check the name as it will be stored.
-        taken = await launches.name_taken(" ".join(form.name.split()))
         checked = validate_brief_form(form, today=today, name_taken=taken)
         if not isinstance(checked, ValidBrief):
             return checked
-        await WorkspaceRepository(session, scope).ensure(team_domain)
+        if known is None:  # a person's row exists only in a workspace that does
+            await WorkspaceRepository(session, scope).ensure(team_domain)
         launch = await launches.create_draft(
             name=checked.name,
             brief=checked.brief,

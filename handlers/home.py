@@ -1,5 +1,8 @@
 """The App Home tab, rebuilt each time a person opens it, after a change that touches them, and from its buttons.
 
+Listeners only enqueue the rebuild (REFRESH_HOME, coalesced per person): building and publishing a Home runs in
+a job, off the web process's ack path.
+
 views.publish carries the hash of the person's last published Home, so an older build never overwrites a newer
 one; on a hash_conflict the Home is read and built again, once, and published over whatever is there.
 """
@@ -23,7 +26,8 @@ from blocks.calendar_blocks import calendar_button
 from blocks.home import home_view
 from blocks.ids import ActionId
 from blocks.notification_settings import settings_button, undelivered_blocks
-from bot.services import services_of
+from bot.jobs import JobName
+from bot.services import Services, services_of
 from handlers.access import current_actor, profile_lookup, refuse
 from storage.home import HomePages, HomeRepository, parse_page
 from storage.notifications import NotificationRepository
@@ -38,8 +42,15 @@ STALE_BUTTON = "That button is out of date; here is your Home as it is now."
 async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     if event.get("tab") != "home":
         return
-    view = event.get("view") or {}
-    await publish_home(context, client, event["user"], view_hash=view.get("hash"))
+    # The stored hash of the last publish guards the rebuild; one waiting rebuild covers repeated opens.
+    await refresh_home_later(services_of(context), context["team_id"], event["user"])
+
+
+async def refresh_home_later(services: Services, workspace_id: str, user_id: str, *, pages: HomePages | None = None,
+                             notice: str | None = None, view_hash: str | None = None) -> None:
+    """Enqueue the rebuild of one person's Home tab (a plain rebuild is coalesced with a waiting one)."""
+    extra = (pages.encode() if pages else "", notice or "", view_hash or "")
+    await services.jobs.enqueue(JobName.REFRESH_HOME, workspace_id, user_id, *(extra if any(extra) else ()))
 
 
 async def publish_home(
@@ -109,7 +120,8 @@ async def on_more(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], c
         notice = STALE_BUTTON
     else:
         pages = pages.turned(*turned)
-    await publish_home(context, client, body["user"]["id"], pages=pages, notice=notice, view_hash=view_hash)
+    await refresh_home_later(services_of(context), context["team_id"], body["user"]["id"], pages=pages,
+                             notice=notice, view_hash=view_hash)
 
 
 async def on_grant_pm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
@@ -127,23 +139,24 @@ async def on_revoke_pm(ack: AsyncAck, body: dict[str, Any], action: dict[str, An
 async def _change_role(body: dict[str, Any], user_id: str, client: AsyncWebClient, context: AsyncBoltContext, *,
                        grant: bool) -> None:
     """Grant or revoke PM from the Home (what `/launch admin grant|revoke` does), then show both people the result."""
+    services = services_of(context)
     actor = await current_actor(context, body["user"]["id"], client)
     pages, view_hash = _viewed(body)
     decision = decide(actor, Action.ROLE_GRANT)
     if not decision.allowed:
         await refuse(context, None, actor, Action.ROLE_GRANT, "role:pm", decision)
-        await publish_home(context, client, actor.user_id, pages=pages, notice=f":no_entry: {decision.reason}",
-                           view_hash=view_hash, actor=actor)
+        await refresh_home_later(services, actor.workspace_id, actor.user_id, pages=pages,
+                                 notice=f":no_entry: {decision.reason}", view_hash=view_hash)
         return
     if not MEMBER_ID.fullmatch(user_id):
-        await publish_home(context, client, actor.user_id, pages=pages, notice="Pick a person first.",
-                           view_hash=view_hash, actor=actor)
+        await refresh_home_later(services, actor.workspace_id, actor.user_id, pages=pages,
+                                 notice="Pick a person first.", view_hash=view_hash)
         return
-    change = await change_pm_role(services_of(context).db, actor, user_id, grant=grant, lookup=profile_lookup(client))
-    await publish_home(context, client, actor.user_id, pages=pages, notice=change.message, view_hash=view_hash,
-                       actor=actor)
+    change = await change_pm_role(services.db, actor, user_id, grant=grant, lookup=profile_lookup(client))
+    await refresh_home_later(services, actor.workspace_id, actor.user_id, pages=pages, notice=change.message,
+                             view_hash=view_hash)
     if change.changed and user_id != actor.user_id:
-        await publish_home(context, client, user_id)
+        await refresh_home_later(services, actor.workspace_id, user_id)
 
 
 def register(app: AsyncApp) -> None:

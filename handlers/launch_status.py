@@ -1,4 +1,8 @@
-"""`/launch status [NAME]` and the health card's Share to channel button."""
+"""`/launch status [NAME]` and the health card's Share to channel button.
+
+Share to channel writes one Slack outbox row and acks; the drain posts the card and tells the person
+(bot/share_delivery.py), off the web process.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,27 @@ from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.health import launch_health
+from agents.launch_pii import reveal_for
 from agents.names import similar_names
 from agents.policy import Action, Actor, decide, deny
 from blocks import launch_messages
 from blocks.health_card import health_card, launch_choices, launch_not_found
 from blocks.ids import ActionId
-from blocks.text import escape
+from bot.jobs import JobName
 from bot.services import services_of
+from bot.share_delivery import share_payload
 from handlers.access import current_actor, refuse
 from storage.db import Database
-from storage.enums import LaunchStatus
+from storage.enums import Destination, LaunchStatus, OutboxKind
 from storage.launches import LaunchRepository, PersonalRepository
 from storage.llm_usage import LlmUsageRepository
 from storage.models import Launch
+from storage.outbox import OutboxRepository
 from storage.scope import Scope
+from storage.tracker_inbound import launch_tracker_view
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +75,12 @@ async def card_message(db: Database, scope: Scope, launch: Launch, *, shared_by:
     async with db.reader() as session:
         tasks = await LaunchRepository(session, scope).tasks(launch.id)
         usage = await LlmUsageRepository(session, scope).summary(launch.id)
-    return health_card(launch_health(launch, tasks, date.today()), usage, shared_by=shared_by)
+        # The ephemeral card is for the requester; a shared one for the channel (the team's names only).
+        reader = None if shared_by else scope.user_id
+        tasks = (await reveal_for(session, scope, launch, reader)).tasks(tasks)
+        tracker, links = await launch_tracker_view(session, scope, launch.id)
+    return health_card(launch_health(launch, tasks, date.today()), usage, shared_by=shared_by, tracker=tracker,
+                       links=links)
 
 
 def _asked_in(body: dict[str, Any]) -> str | None:
@@ -77,7 +89,7 @@ def _asked_in(body: dict[str, Any]) -> str | None:
 
 async def on_share_health(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
                           context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """Post the card, for everyone to see, in the launch channel (or where it was asked for)."""
+    """Post the card, for everyone to see, in the launch channel (or where it was asked for), through the outbox."""
     await ack()
     reply = respond if body.get("response_url") else None
     try:
@@ -100,28 +112,15 @@ async def on_share_health(ack: AsyncAck, body: dict[str, Any], action: dict[str,
     if not channel:
         await _tell(reply, "This launch has no channel. Run `/launch status` in a channel to share it there.")
         return
-    message = await card_message(services.db, scope, launch, shared_by=actor.user_id)
-    try:
-        await _post(client, channel, message)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error"))
-        log.warning("could not share the health card of launch %s in %s: %s", launch.id, channel, error)
-        await _tell(reply, f":warning: I could not post in <#{channel}> ({error}). "
-                           "Invite me there with `/invite @Liftoff` and try again.")
-        return
-    await _tell(reply, f":white_check_mark: Shared the health card of *{escape(launch.name)}* "
-                       f"in <#{channel}>.")
-
-
-async def _post(client: AsyncWebClient, channel: str, message: dict[str, Any]) -> None:
-    try:
-        await client.chat_postMessage(channel=channel, **message)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "not_in_channel":
-            raise
-        # A public channel can be joined without an invite; a private one raises again.
-        await client.conversations_join(channel=channel)
-        await client.chat_postMessage(channel=channel, **message)
+    # One row per click (a replayed payload carries the same action_ts): the drain posts it once and answers.
+    click = str(action.get("action_ts") or body.get("trigger_id") or "")
+    async with services.db.session() as session:
+        row = await OutboxRepository(session, scope).add(
+            workspace_id=scope.workspace_id, destination=Destination.SLACK, kind=OutboxKind.HEALTH_CARD_SHARE,
+            idempotency_key=f"health_share:{launch.id}:{actor.user_id}:{click}",
+            payload=share_payload(launch, channel, actor.user_id, body.get("response_url")))
+        row_id = row.id
+    await services.jobs.enqueue(JobName.SHARE_HEALTH_CARD, scope.workspace_id, row_id)
 
 
 async def _tell(reply: AsyncRespond | None, text: str) -> None:

@@ -25,6 +25,15 @@ def _id(action: dict[str, Any]) -> int | None:
     return row_id(action.get("value"))
 
 
+def request_message(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, ts) of the message whose button was clicked, when chat.update can edit it (not ephemeral)."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if container.get("type") != "message" or container.get("is_ephemeral") or not channel or not ts:
+        return None
+    return str(channel), str(ts)
+
+
 async def _refused(context: AsyncBoltContext, user_id: str, objective: Objective, attempted: str,
                    reason: str) -> None:
     """Write the refusal to the audit log (the caller tells the person)."""
@@ -38,6 +47,7 @@ async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
                      respond: AsyncRespond, context: AsyncBoltContext) -> None:
     await ack()
     user_id = body["user"]["id"]
+    shown_at = request_message(body)
     async with services_of(context).db.session() as session:
         repo = OkrRepository(session, Scope(context["team_id"], user_id))
         objective = await repo.objective(_id(action) or 0)
@@ -45,12 +55,14 @@ async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
             await respond(response_type="ephemeral", replace_original=False, text="That objective no longer exists.")
             return
         try:
-            await decide(repo, objective, user_id, approve=True, reason="", today=date.today())
+            # The request message shows the decision in place: an outbox row written with the decision.
+            await decide(repo, objective, user_id, approve=True, reason="", today=date.today(), shown_at=shown_at)
         except NotAllowed as exc:
             await respond(response_type="ephemeral", replace_original=False, text=str(exc))
             return
         notice = okr_messages.decision_notice(objective, user_id, True, "")
-    await respond(replace_original=True, **notice)
+    if shown_at is None:  # an ephemeral message cannot be updated by the API; only its response_url replaces it
+        await respond(replace_original=True, **notice)
     await drain_outbox(context)
 
 
@@ -70,9 +82,8 @@ async def on_return_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[st
         await respond(response_type="ephemeral", replace_original=False,
                       text=reason if objective is not None else "That objective no longer exists.")
         return
-    container = body.get("container") or {}
-    await client.views_open(trigger_id=body["trigger_id"], view=return_modal(
-        objective, channel=container.get("channel_id"), ts=container.get("message_ts")))
+    channel, ts = request_message(body) or (None, None)
+    await client.views_open(trigger_id=body["trigger_id"], view=return_modal(objective, channel=channel, ts=ts))
 
 
 async def on_comment_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,

@@ -12,11 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.okr_checkin import CheckInError, check_in_as, key_result_view, parse_update_text
 from agents.okr_lists import list_objectives, tree_of
 from agents.query import ask, resolve_period
-from agents.query_llm import query_model
+from agents.query_llm import metered_query_model
 from blocks import okr_messages
 from blocks.okr_modals import new_objective_modal, update_modal
 from bot.jobs import JobName
 from bot.services import services_of
+from storage.models import utcnow
 from storage.okrs import OkrRepository, without_nul
 from storage.scope import Scope
 
@@ -87,10 +88,12 @@ async def on_okr(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
             await respond(response_type="ephemeral", **okr_messages.text_message(
                 "Ask a question, e.g. `/okr ask which objectives are off track?`"))
             return
+        # With LLM keys set the planner's providers parse the question (validated, each call's cost recorded for
+        # the workspace; rules on any failure or once the month's budget for questions is spent).
+        model = await metered_query_model(services.llm, services.db, scope, utcnow())
         async with services.db.reader() as session:
-            # With LLM keys set the planner's providers parse the question (validated; rules on any failure).
             answer = await ask(OkrRepository(session, scope), argument[:500], asker=user_id, today=today,
-                               model=query_model(services.llm))
+                               model=model)
         await respond(response_type="ephemeral", **okr_messages.answer_message(answer))
     elif subcommand is OkrSubcommand.REPORT:
         channel = command.get("channel_id") or user_id

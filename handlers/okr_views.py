@@ -185,17 +185,17 @@ async def on_return(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], c
         if objective is None:
             await ack(response_action="errors", errors={OkrField.REASON: "That objective no longer exists."})
             return
+        # The approver's own request message shows the outcome in place: like the owner's notice, an outbox row
+        # written with the decision and sent by the drain.
+        shown_at = (str(meta["channel"]), str(meta["ts"])) if meta.get("channel") and meta.get("ts") else None
         try:
-            await decide(repo, objective, user_id, approve=False, reason=reason, today=date.today())
+            await decide(repo, objective, user_id, approve=False, reason=reason, today=date.today(),
+                         shown_at=shown_at)
         except (NotAllowed, ValueError) as exc:
             await ack(response_action="errors", errors={OkrField.REASON: str(exc)})
             return
-        notice = okr_messages.decision_notice(objective, user_id, False, reason)
     await ack()
     await drain_outbox(context)
-    # The approver's own request message shows the outcome in place (the owner's notice is in the outbox).
-    if meta.get("channel") and meta.get("ts"):
-        await client.chat_update(channel=meta["channel"], ts=meta["ts"], **notice)
 
 
 async def on_parent_options(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:

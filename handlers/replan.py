@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents import replan
-from agents.access import load_actor, record_denial
+from agents.access import record_denial, stored_actor
 from agents.intake import ValidBrief, validate_brief_form
 from agents.names import similar_names
 from agents.policy import Action, Actor, decide
@@ -128,10 +128,10 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
     form = read_brief_form(view["state"]["values"])
     today = datetime.now(LATEST_TIME_ZONE).date()
     launch_id = _launch_id(view)
-    # Before the ack, short reads only (no Slack call, no lock, no write): the person was resolved when they asked
-    # for the modal.
-    actor = await load_actor(services.db, scope.workspace_id, user_id)
+    # Before the ack, short reads in one session (no Slack call, no lock, no write): the person was resolved when
+    # they asked for the modal. The planning itself runs in the REPLAN_LAUNCH job, never here.
     async with services.db.reader() as session:
+        actor = await stored_actor(session, scope.workspace_id, user_id)
         launches = LaunchRepository(session, scope)
         # A forged id, or one of another workspace, finds nothing here: the policy then refuses.
         launch = await launches.get(launch_id) if launch_id is not None else None

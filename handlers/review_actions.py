@@ -1,17 +1,16 @@
 """The review message's buttons (Approve, Reject, Edit, all on a page, page navigation) and the edit modal.
 
 Every listener acks first. Buttons carry ids only: agents/review.py reloads the task or launch within the
-workspace, asks the policy and decides once; a denial is told and audited here. After the commit a Reject or an
-Edit enqueues the launch's recompute (RECOMPUTE_LAUNCH), the review message is updated in place (chat.update)
-and the Home tabs of the people it touches are rebuilt. The edit modal's submission is checked from reads alone
-before its ack and saved after it.
+workspace, asks the policy and decides once; a denial or an earlier decision is told here (ephemeral). After the
+commit, jobs do the rest off the web process: a Reject or an Edit recomputes the launch (RECOMPUTE_LAUNCH), the
+review and plan messages are updated in place (REVIEW_DECIDED) and the Home tabs of the people it touches are
+rebuilt (REFRESH_HOME). The edit modal's submission is checked from reads alone (one session) before its ack and
+saved after it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -19,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents.access import load_actor, record_denial
-from agents.health import launch_health
+from agents.access import record_denial, stored_actor
+from agents.launch_pii import HIDDEN, reveal_for_person
 from agents.plan import EdgeKind
 from agents.policy import Action, Actor, decide
 from agents.review import (
@@ -31,19 +30,16 @@ from agents.review import (
     parse_page_value,
     set_review_destination,
 )
-from agents.review_edit import EditForm, judge_edit, load_edit, save_edit, split_keys
-from agents.review_items import load_review_page
-from blocks import launch_messages
+from agents.review_edit import EditForm, judge_edit, load_edit_in, save_edit, split_keys
 from blocks.ids import ActionId, CallbackId, ReviewEditField
-from blocks.review_messages import already_decided, review_message
+from blocks.review_messages import already_decided
 from blocks.review_modal import review_edit_modal
 from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
-from handlers.home import publish_home
+from handlers.home import refresh_home_later
 from storage.enums import ReviewState
 from storage.launches import LaunchRepository
-from storage.llm_usage import LlmUsageRepository
 from storage.models import Launch, Task, TaskReview
 from storage.reviews import ReviewRepository
 from storage.scope import Scope
@@ -121,20 +117,22 @@ async def on_page_select(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
         await _tell(respond, NOT_MINE)
         return
     launch_id, version, page = parsed
+    services = services_of(context)
     actor = await current_actor(context, body["user"]["id"], client)
-    shown = await load_review_page(services_of(context).db, actor.workspace_id, launch_id, page=page)
-    if shown is None:
+    async with services.db.reader() as session:
+        launch = await LaunchRepository(session, Scope(actor.workspace_id)).get(launch_id)
+    if launch is None:
         await _tell(respond, TOLD[ReviewOutcome.MISSING])
         return
-    decision = decide(actor, Action.LAUNCH_VIEW, launch=shown.launch)
+    decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
     if not decision.allowed:
         await refuse(context, respond, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
         return
     ts = message_ts_of(body)
-    if version != shown.launch.version or (ts and shown.launch.review_ts and ts != shown.launch.review_ts):
+    if version != launch.version or (ts and launch.review_ts and ts != launch.review_ts):
         await _tell(respond, TOLD[ReviewOutcome.STALE])
         return
-    await _update_review_message(client, shown)
+    await services.jobs.enqueue(JobName.SHOW_REVIEW_PAGE, launch.workspace_id, launch.id, page)
 
 
 async def on_edit_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
@@ -148,6 +146,9 @@ async def on_edit_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
     actor = await current_actor(context, body["user"]["id"], client)
     async with services_of(context).db.reader() as session:
         found = await _edit_context(session, Scope(actor.workspace_id), task_id)
+        # The modal is the editor's: the originals they may see (agents/launch_pii.py) are filled in.
+        reveal = await reveal_for_person(session, Scope(actor.workspace_id), found[0], actor.user_id) \
+            if found is not None else HIDDEN
     if found is None:
         await _tell(respond, TOLD[ReviewOutcome.MISSING])
         return
@@ -165,7 +166,7 @@ async def on_edit_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
         await _tell(respond, TOLD[ReviewOutcome.STALE])
     else:
         await client.views_open(trigger_id=body["trigger_id"],
-                                view=review_edit_modal(launch, task, tasks, predecessors))
+                                view=review_edit_modal(launch, reveal.task(task), reveal.tasks(tasks), predecessors))
 
 
 async def _edit_context(
@@ -220,10 +221,12 @@ async def on_edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
     if task_id is None:
         await ack(response_action="errors", errors={ReviewEditField.TITLE: NOT_MINE})
         return
-    # Before the ack, short reads only (no lock, no write): the person was resolved when they pressed Edit.
+    # Before the ack, short reads in one session (no lock, no write, no Slack call): the person was resolved when
+    # they pressed Edit.
     form = read_edit_form(view)
-    actor, subject = await asyncio.gather(load_actor(services.db, context["team_id"], user_id),
-                                          load_edit(services.db, context["team_id"], task_id))
+    async with services.db.reader() as session:
+        actor = await stored_actor(session, context["team_id"], user_id)
+        subject = await load_edit_in(session, context["team_id"], task_id)
     refused = subject if isinstance(subject, ReviewResult) else judge_edit(subject, actor, form)
     if refused is not None:
         await ack(response_action="errors", errors=_edit_errors(refused))
@@ -285,49 +288,15 @@ async def _answer(context: AsyncBoltContext, client: AsyncWebClient, respond: As
 
 async def _after_decision(context: AsyncBoltContext, client: AsyncWebClient, result: ReviewResult, *,
                           key: str | None = None, page: int = 0) -> None:
-    """After the commit: the review message in place, the plan message (its tasks changed), the Home tabs."""
+    """After the commit, in jobs: the recompute, the review and plan messages in place, the Home tabs."""
     assert result.launch is not None
     services = services_of(context)
+    workspace_id, launch_id = result.launch.workspace_id, result.launch.id
     if result.stale:  # the graph changed: its critical path, slack and risks are recomputed off this path
-        await services.jobs.enqueue(JobName.RECOMPUTE_LAUNCH, result.launch.workspace_id, result.launch.id)
-    db = services.db
-    shown = await load_review_page(db, result.launch.workspace_id, result.launch.id, page=page, key=key)
-    if shown is not None:
-        await _update_review_message(client, shown)
-        await _update_plan_message(context, client, result.launch.id)
-    for person in result.touched:
-        try:
-            await publish_home(context, client, person)
-        except Exception:  # the decision is saved; a stale Home tab heals on the next app_home_opened
-            log.exception("could not rebuild the Home tab of %s", person)
-
-
-async def _update_review_message(client: AsyncWebClient, shown: Any) -> None:
-    launch = shown.launch
-    if not (launch.review_channel_id and launch.review_ts):
-        return
-    try:
-        await client.chat_update(channel=launch.review_channel_id, ts=launch.review_ts, **review_message(shown))
-    except SlackApiError as exc:
-        log.warning("could not update the review message of launch %s: %s", launch.id, exc.response.get("error"))
-
-
-async def _update_plan_message(context: AsyncBoltContext, client: AsyncWebClient, launch_id: int) -> None:
-    """The posted plan lists what is decided: reviewed tasks join it, rejected ones leave it."""
-    scope = Scope(context["team_id"])
-    async with services_of(context).db.reader() as session:
-        launches = LaunchRepository(session, scope)
-        launch = await launches.get(launch_id)
-        if launch is None or not (launch.plan_channel_id and launch.plan_ts):
-            return
-        tasks = await launches.syncable_tasks(launch.id)
-        awaiting = await launches.task_count(launch.id) - len(tasks)
-        usage = await LlmUsageRepository(session, scope).summary(launch.id)
-    message = launch_messages.plan_message(launch_health(launch, tasks, date.today()), tasks, usage, awaiting)
-    try:
-        await client.chat_update(channel=launch.plan_channel_id, ts=launch.plan_ts, **message)
-    except SlackApiError as exc:
-        log.warning("could not update the plan message of launch %s: %s", launch.id, exc.response.get("error"))
+        await services.jobs.enqueue(JobName.RECOMPUTE_LAUNCH, workspace_id, launch_id)
+    await services.jobs.enqueue(JobName.REVIEW_DECIDED, workspace_id, launch_id, page, key or "")
+    for person in result.touched:  # a stale Home tab would heal on the next app_home_opened anyway
+        await refresh_home_later(services, workspace_id, person)
 
 
 async def run_review_setting(context: AsyncBoltContext, actor: Actor, argument: str, respond: AsyncRespond) -> None:

@@ -2,7 +2,8 @@
 
 Buttons carry the task id only. The update (agents/task_updates.py) reloads the task within the workspace,
 asks the policy and changes it in one short transaction; a denial is told and audited here. After the commit a
-RECOMPUTE_LAUNCH job recomputes the launch's critical path, slack and risks (coalesced).
+RECOMPUTE_LAUNCH job recomputes the launch's critical path, slack and risks (coalesced) and REFRESH_HOME jobs
+rebuild the Home tabs the change touches: the web process only tells the person (one ephemeral).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from blocks.task_blocks import (
 from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
-from handlers.home import publish_home
+from handlers.home import refresh_home_later
 from storage.db import Database
 from storage.scope import Scope
 from storage.task_updates import KeyMatch, TaskUpdateRepository
@@ -179,22 +180,15 @@ async def run_update(context: AsyncBoltContext, client: AsyncWebClient, reply: A
     changed = result.outcome is UpdateOutcome.UPDATED
     if changed:  # the change is committed: its critical path, slack and risks are recomputed off this path
         await services.jobs.enqueue(JobName.RECOMPUTE_LAUNCH, actor.workspace_id, result.launch.id)
-    if result.alerted:
-        await services.jobs.enqueue(JobName.DRAIN_SLACK_OUTBOX, actor.workspace_id)
+    if result.alerted:  # the PM's urgent notification goes out now, not at the next scheduler tick
+        await services.jobs.enqueue(JobName.DELIVER_NOTIFICATIONS, actor.workspace_id)
     headline = updated_headline(result.task, changed=changed,
                                 alerted_pm=result.launch.created_by if result.alerted else None)
     await _say(reply, update_reply(result.task, result.launch.name, headline))
     if changed:
-        await _publish_homes(context, client, result.touched)
+        for person in result.touched:
+            await refresh_home_later(services, actor.workspace_id, person)
     return result
-
-
-async def _publish_homes(context: AsyncBoltContext, client: AsyncWebClient, people: list[str]) -> None:
-    for person in people:
-        try:
-            await publish_home(context, client, person)
-        except Exception:  # the change is saved; a stale Home tab heals on the next app_home_opened
-            log.exception("could not rebuild the Home tab of %s", person)
 
 
 async def run_task_command(context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond, actor: Actor,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from storage.audit import UNSEALED, AuditSealer
+from storage.launch_pii import ENCRYPTION_KEY
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,8 +42,10 @@ def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
         # that are closed again on return. No pre-ping: on asyncpg it is a transaction and a statement (three
         # round trips) at every checkout. A connection the server dropped fails its first use instead, and
         # SQLAlchemy then invalidates the whole pool, so one request sees the error; recycling retires
-        # connections before a firewall or PgBouncer idles them out.
-        return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+        # connections before a firewall or PgBouncer idles them out. LIFO: a quiet moment reuses the same few
+        # connections, whose prepared-statement caches are warm, instead of cycling through all twenty (each of
+        # which would parse every statement again: a second round trip).
+        return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800, pool_use_lifo=True)
     if is_in_memory(url):
         # One shared connection is the whole database; readers and the writer must use it.
         engine = create_async_engine(url, poolclass=StaticPool)
@@ -64,13 +67,18 @@ def is_in_memory(url: str) -> bool:
 class Database:
     """Sessions for writing (`session`) and for reading (`reader`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, encryption_key: str | None = None) -> None:
         self.url = url
         self.engine = create_engine(url)
         separate_reader = self.is_sqlite and not is_in_memory(url)
         self._read_engine = create_engine(url, writer=False) if separate_reader else self.engine
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._readers = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        # Every session carries the key for what is stored encrypted beside the launch (storage/launch_pii.py).
+        info = {ENCRYPTION_KEY: encryption_key}
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
+        # PostgreSQL readers run without BEGIN/ROLLBACK (two round trips per read): each statement still reads
+        # committed data, as it would inside a READ COMMITTED transaction.
+        readers = self._read_engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._readers = async_sessionmaker(readers, expire_on_commit=False, info=info)
         self.audit = AuditSealer(self._sessions)
 
     @property
@@ -93,6 +101,26 @@ class Database:
         """A session for reads only."""
         async with self._readers() as session:
             yield session
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction seeing one snapshot (REPEATABLE READ on PostgreSQL), for long reads that
+        stream their rows (a server-side cursor needs a transaction, which plain readers do without)."""
+        async with self._readers() as session:
+            # Before any statement: the session's transaction begins on this connection, at this level.
+            await session.connection(
+                execution_options={"isolation_level": "SERIALIZABLE" if self.is_sqlite else "REPEATABLE READ"})
+            yield session  # closing the session ends the transaction without writing
+
+    async def warm(self, connections: int) -> None:
+        """Open `connections` pooled connections now (PostgreSQL), so the first burst of requests does not pay for
+        them: each new asyncpg connection sets up its type codecs with round trips of its own, and twenty at once
+        held the event loop for a few hundred milliseconds."""
+        if self.is_sqlite:
+            return
+        async with AsyncExitStack() as held:
+            for _ in range(connections):
+                await held.enter_async_context(self.engine.connect())
 
     async def dispose(self) -> None:
         await self.audit.close()

@@ -58,6 +58,7 @@ class OutboxKind(StrEnum):
     TRACKER_LAUNCH = "tracker_launch"  # sync a launch's tasks and dependencies to its tracker
     TRACKER_TASK = "tracker_task"  # sync one task (created, changed or removed) to its launch's tracker
     TRACKER_STOPPED = "tracker_stopped"  # a tracker connection stopped on an error that will not heal, to Admins
+    HEALTH_CARD_SHARE = "health_card_share"  # a launch's health card, shared to its channel from the button
 
 
 class Destination(StrEnum):

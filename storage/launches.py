@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.enums import LaunchStatus, ReviewState, TaskStatus
-from storage.models import Dependency, Launch, LaunchMember, Task, utcnow
+from storage.models import Dependency, Launch, LaunchMember, Task, User, utcnow
 from storage.scope import Scope
 
 
@@ -97,11 +97,23 @@ class LaunchRepository:
             self._launches().where(Launch.id == launch_id).options(selectinload(Launch.members))
         )
 
+    def _named(self, name: str) -> Any:
+        """The condition for this workspace's launch under `name` (compared as stored: trimmed, case-folded)."""
+        return and_(Launch.workspace_id == self.scope.workspace_id, Launch.name_key == name.strip().casefold())
+
     async def by_name(self, name: str) -> Launch | None:
-        return await self.session.scalar(self._launches().where(Launch.name_key == name.strip().casefold()))
+        return await self.session.scalar(select(Launch).where(self._named(name)))
 
     async def name_taken(self, name: str) -> bool:
-        return await self.by_name(name) is not None
+        return await self.session.scalar(select(Launch.id).where(self._named(name)).limit(1)) is not None
+
+    async def creator_check(self, slack_id: str, name: str) -> tuple[str | None, bool]:
+        """What a new launch's submission checks before its ack, in one round trip: the person's role (None when
+        never seen) and whether the name is taken in the workspace."""
+        role = select(User.role).where(User.workspace_id == self.scope.workspace_id, User.slack_id == slack_id)
+        taken = select(Launch.id).where(self._named(name)).exists()
+        row = (await self.session.execute(select(role.scalar_subquery(), taken))).one()
+        return row[0], bool(row[1])
 
     async def list(self, *, channel_id: str | None = None, limit: int = 50) -> list[Launch]:
         query = self._launches().order_by(Launch.target_date, Launch.id).limit(limit)

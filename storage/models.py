@@ -112,6 +112,9 @@ class Launch(Base):
     # covered in analyzed_changes, so the analysis is stale while changes > analyzed_changes.
     changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     analyzed_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The launch's PII placeholders and their originals (storage/launch_pii.py; encrypted when a key is set).
+    # Deferred: read and written only through LaunchPiiRepository, never with the launch itself.
+    pii_mapping: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     members: Mapped[list[LaunchMember]] = relationship(
         back_populates="launch", cascade="all, delete-orphan", order_by="LaunchMember.id"

@@ -57,6 +57,7 @@ class OkrOutboxKind(StrEnum):
 
     APPROVAL_REQUEST = "okr_approval_request"  # to each approver of a submitted objective
     DECISION = "okr_decision"  # approved or returned (with the reason), to the objective's owner
+    DECISION_SHOWN = "okr_decision_shown"  # the approver's request message, edited in place to show the decision
     COMMENT = "okr_comment"  # a comment, to each person it mentions and the owner
 
 

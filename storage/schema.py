@@ -9,5 +9,6 @@ from storage import (
     models,  # noqa: F401
     notifications,  # noqa: F401
     okr_models,  # noqa: F401
+    tracker_inbound,  # noqa: F401
     trackers,  # noqa: F401
 )

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.enums import TaskStatus
 from storage.models import Launch, Task
 from storage.scope import Scope
 
@@ -49,6 +50,14 @@ class TaskUpdateRepository:
         return await self.session.scalar(
             select(Task.launch_id).where(Task.workspace_id == self.scope.workspace_id, Task.id == task_id)
         )
+
+    async def progress(self, launch_id: int) -> tuple[int, int]:
+        """(done, total) tasks of a launch, counted in the database."""
+        row = (await self.session.execute(
+            select(func.count().filter(Task.status == TaskStatus.DONE), func.count())
+            .where(Task.workspace_id == self.scope.workspace_id, Task.launch_id == launch_id)
+        )).one()
+        return int(row[0]), int(row[1])
 
     async def lock_for_update(self, task_id: int) -> KeyMatch | None:
         """The task and its launch, both rows locked: the launch row first, as every writer of a launch takes it.

@@ -43,6 +43,21 @@ class WorkspaceRepository:
             )
         )
 
+    async def emails(self, slack_ids: list[str]) -> dict[str, str]:
+        """Slack id -> email of those of `slack_ids` whose email is known (in chunks: the IN list stays small)."""
+        wanted = sorted({s for s in slack_ids if s})
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            rows = await self.session.execute(
+                select(User.slack_id, User.email).where(
+                    User.workspace_id == self.scope.workspace_id,
+                    User.slack_id.in_(wanted[start:start + 500]),
+                    User.email.is_not(None),
+                )
+            )
+            found |= {slack_id: email for slack_id, email in rows if email}
+        return found
+
     async def ensure_user(self, slack_id: str, name: str = "") -> User:
         user = await self.user(slack_id)
         if user is None:

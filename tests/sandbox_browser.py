@@ -68,6 +68,17 @@ async def chromium_browser() -> AsyncIterator[Any]:
 
 
 
+@asynccontextmanager
+async def person_page(browser: Any, sandbox: RunningSandbox, user: str, conversation: str) -> AsyncIterator[Any]:
+    """open_page for the length of a block; closing it checks the page raised no JavaScript error."""
+    page = await open_page(browser, sandbox, user, conversation)
+    try:
+        yield page
+        assert page.js_errors == []
+    finally:
+        await page.close()
+
+
 async def open_page(browser: Any, sandbox: RunningSandbox, user: str, conversation: str) -> Any:
     """A tab showing the sandbox as `user`, with `conversation` open; it collects the page's JavaScript errors."""
     from playwright.async_api import expect

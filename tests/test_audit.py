@@ -75,7 +75,7 @@ async def test_a_deleted_entry_in_the_middle_breaks_the_chain(settings: Settings
         async with db.session() as session:
             ids = list(await session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
             await session.execute(AuditEntry.__table__.delete().where(AuditEntry.id == ids[1]))
-        async with db.reader() as session:
+        async with db.snapshot() as session:
             result = await AuditChain(session).verify()
         assert not result.ok and result.first_bad_id == ids[2] and "prev_hash" in result.problem
     finally:
@@ -132,7 +132,7 @@ async def test_concurrent_appends_keep_one_chain(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         await asyncio.gather(*(append_some(db, 5, workspace=f"T{n}") for n in range(4)))
-        async with db.reader() as session:
+        async with db.snapshot() as session:
             result = await AuditChain(session).verify()
         assert result.ok and result.checked == 20
     finally:
@@ -164,3 +164,4 @@ def test_retention_setting_defaults_to_seven_years_and_is_checked() -> None:
     with pytest.raises(SettingsError, match="AUDIT_RETENTION_DAYS"):
         Settings.from_env({"AUDIT_RETENTION_DAYS": "-3"})
     assert replace(Settings(), audit_retention_days=1).audit_retention_days == 1
+

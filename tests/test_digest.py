@@ -173,10 +173,12 @@ async def test_the_scheduler_catches_a_missed_hour_up_once(world: World) -> None
     try:
         sunday = datetime(2026, 1, 11, 23, 0, tzinfo=UTC)
         start = await tick(services, sunday, deliver=False)  # the first run covers no history
-        assert start.digests_queued == 0 and sorted(start.daily) == ["audit_purge", "okr_sync", "people_refresh"]
+        daily = ["audit_purge", "okr_sync", "people_refresh"]
+        assert start.digests_queued == 0 and sorted(start.daily) == daily and start.hourly == ["notification_sweep"]
+        assert (await tick(services, sunday + timedelta(minutes=30), deliver=False)).hourly == []  # the same hour
         early = await tick(services, sunday + timedelta(hours=5), deliver=False)
         assert early.digests_queued == 2  # Seoul (09:00 = 00:00 UTC) and Kolkata (03:30 UTC)
-        assert sorted(early.daily) == ["audit_purge", "okr_sync", "people_refresh"]  # a new day
+        assert sorted(early.daily) == daily and early.hourly == ["notification_sweep"]  # a new day, a new hour
         # Down from 04:00 to 15:00 UTC: Berlin, Madrid, Lagos (08:00 UTC) and New York (14:00 UTC), caught up once.
         late = await tick(services, sunday + timedelta(hours=16), deliver=False)
         repeat = await tick(services, sunday + timedelta(hours=16), deliver=False)

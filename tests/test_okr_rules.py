@@ -65,7 +65,8 @@ class FakeModel:
         self.answer = answer
         self.calls: list[dict[str, Any]] = []
 
-    async def complete_json(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
+    async def complete_json(self, system: str, user: str, schema: dict[str, Any],
+                            check: Any = None) -> dict[str, Any]:
         self.calls.append({"system": system, "user": user, "schema": schema})
         if isinstance(self.answer, Exception):
             raise self.answer

@@ -15,8 +15,11 @@ from sqlalchemy import select
 
 from agents.okr_import import import_tree
 from agents.okr_sources import sign_metric
+from bot.notification_delivery import deliver_due
 from bot.standin.render import render_blocks
-from storage.models import Outbox
+from integrations.slack_sender import SlackSender
+from storage.models import Outbox, utcnow
+from storage.notifications import GROUP_WINDOW, Notification
 from storage.okr_models import CheckIn, KeyResult, Objective, OkrDecision
 from storage.okrs import OkrRepository
 from storage.scope import Scope
@@ -165,6 +168,11 @@ async def test_new_objective_approval_and_return(okr_stack: Stack) -> None:
             break
         await asyncio.sleep(0.05)
     assert decisions == ["submitted", "approved"]
+    # The PM's request message shows the approval in place: an outbox row, sent by the drain with chat.update.
+    await stack.standin.wait_for(lambda: any(m["ts"] == request["ts"] and "okr_approve" not in json.dumps(m["blocks"])
+                                             for m in stack.standin.messages(PM)), timeout=60)
+    edited = next(m for m in stack.standin.messages(PM) if m["ts"] == request["ts"])
+    assert "approved" in edited.get("text", "").lower()
 
 
 async def test_comment_button_notifies_mentions(okr_stack: Stack) -> None:
@@ -176,6 +184,14 @@ async def test_comment_button_notifies_mentions(okr_stack: Stack) -> None:
     assert view is not None
     done = await stack.slack.submit_view(MEMBER, view, {"comment": f"Can <@{PM}> help here?"})
     assert done.status == 200
+    # A mention is a notification to the person (grouped for a few minutes, then sent by the delivery job).
+    async with stack.db.reader() as session:
+        mention = await session.scalar(select(Notification).where(Notification.kind == "mention",
+                                                                  Notification.recipient == PM))
+    assert mention is not None and "commented" in mention.payload["events"][0]["text"]
+    client = await stack.liftoff.services.slack.for_workspace(stack.standin.team_id)
+    await deliver_due(stack.db, SlackSender(client), None, stack.standin.team_id,
+                      utcnow() + GROUP_WINDOW + timedelta(seconds=1))
     await stack.standin.wait_for(lambda: any("commented" in m.get("text", "") for m in stack.standin.messages(PM)),
                                  timeout=20)
     assert stack.standin.validation_errors == []
@@ -260,11 +276,19 @@ async def test_okr_notifications_go_through_the_outbox(okr_stack: Stack) -> None
         proposed = await session.scalar(select(Objective.id).where(Objective.title == "Outbox search"))
     mine = [r for r in rows if r.payload.get("objective_id") == proposed]
     assert [(r.kind, r.payload["channel"], r.status) for r in mine] == [
-        ("okr_approval_request", PM, "sent"), ("okr_decision", MEMBER, "sent")]
+        ("okr_approval_request", PM, "sent"), ("okr_decision", MEMBER, "sent"),
+        ("okr_decision_shown", f"D{PM}", "sent")]
     assert all(r.external_id for r in mine)
     returned = [m for m in stack.standin.messages(MEMBER) if "Merge it into ENG-A" in m.get("text", "")]
     assert len(returned) == 1 and returned[0]["metadata"]["event_payload"]["key"] == mine[1].idempotency_key
-    # The comment test's mention of the PM went the same way.
-    comments = [r for r in rows if r.kind == "okr_comment"]
-    assert all(r.status == "sent" for r in comments)
+    # The PM's request message itself now shows the return, edited in place by the drain (chat.update), once.
+    assert mine[2].external_id == f"D{PM}:{request['ts']}"
+    edited = next(m for m in stack.standin.messages(PM) if m["ts"] == request["ts"])
+    assert "Merge it into ENG-A" in edited.get("text", "") and "okr_return" not in json.dumps(edited["blocks"])
+    assert len([c for c in stack.standin.calls_to("chat.update") if c.args.get("ts") == request["ts"]]) == 1
+    # The comment test's mention of the PM went as a notification to a person instead (sent once, by its key).
+    async with stack.db.reader() as session:
+        mentions = list(await session.scalars(select(Notification).where(Notification.kind == "mention")))
+    assert not any(r.kind == "okr_comment" for r in rows)
+    assert all(r.status == "sent" for r in mentions)
     assert stack.standin.validation_errors == []

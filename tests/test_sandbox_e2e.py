@@ -7,19 +7,18 @@ the app sends back through the Web API is checked against the Block Kit schema a
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot.sandbox.runner import RunningSandbox
 from storage.okr_models import Objective
-from tests.sandbox_browser import articles, open_page, screenshot, send
+from tests.sandbox_browser import articles, screenshot, send
 
-pytest_plugins = ["tests.sandbox_fixtures"]  # the `sandbox` and `browser` fixtures, shared by the e2e modules
+# The `sandbox`, `browser`, `maya` and `omar` fixtures, shared by the e2e modules (pages open on #launch-smart-search).
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 MAYA, OMAR = "U100", "U101"
 LAUNCH_CHANNEL = "C0LAUNCH"
@@ -30,22 +29,6 @@ BRIEF = (
     "signs off on the release candidate. Marketing wants a launch blog post and an announcement email. "
     "Support needs help center articles and a training session."
 )
-
-
-@pytest.fixture(scope="module")
-async def maya(browser: Any, sandbox: RunningSandbox) -> AsyncIterator[Any]:
-    page = await open_page(browser, sandbox, MAYA, LAUNCH_CHANNEL)
-    yield page
-    assert page.js_errors == []
-    await page.close()
-
-
-@pytest.fixture(scope="module")
-async def omar(browser: Any, sandbox: RunningSandbox) -> AsyncIterator[Any]:
-    page = await open_page(browser, sandbox, OMAR, LAUNCH_CHANNEL)
-    yield page
-    assert page.js_errors == []
-    await page.close()
 
 
 async def test_launch_new_modal_field_error_then_the_plan_appears_live(

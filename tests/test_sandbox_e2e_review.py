@@ -8,7 +8,6 @@ plugin); nothing here depends on what that module did.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ import yaml
 
 from bot.sandbox.runner import RunningSandbox
 from bot.sandbox.workspace import SLASH_COMMANDS
-from tests.sandbox_browser import articles, open_page, send, thread_articles
+from tests.sandbox_browser import articles, send, thread_articles
 
-pytest_plugins = ["tests.sandbox_fixtures"]  # the `sandbox` and `browser` fixtures, shared by the e2e modules
+# The `sandbox`, `browser`, `maya` and `omar` fixtures, shared by the e2e modules.
+pytest_plugins = ["tests.sandbox_fixtures"]
 
-MAYA, OMAR = "U100", "U101"
 CHANNEL = "C0MOBILE"
 LAUNCH = "Mobile App v2"
 # Two people for a launch that needs a designer: the designer's tasks have no owner, so they are flagged.
@@ -35,19 +34,9 @@ BRIEF = (
 
 
 @pytest.fixture(scope="module")
-async def maya(browser: Any, sandbox: RunningSandbox) -> AsyncIterator[Any]:
-    page = await open_page(browser, sandbox, MAYA, CHANNEL)
-    yield page
-    assert page.js_errors == []
-    await page.close()
-
-
-@pytest.fixture(scope="module")
-async def omar(browser: Any, sandbox: RunningSandbox) -> AsyncIterator[Any]:
-    page = await open_page(browser, sandbox, OMAR, CHANNEL)
-    yield page
-    assert page.js_errors == []
-    await page.close()
+def conversation() -> str:
+    """The shared `maya` and `omar` pages of this module open on #launch-mobile-v2."""
+    return CHANNEL
 
 
 def review_buttons(review: Any, key: str) -> Any:

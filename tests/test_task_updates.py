@@ -26,7 +26,8 @@ from storage.db import Database
 from storage.enums import Role, TaskStatus
 from storage.launches import LaunchRepository, NewTask, PlanAnalysis
 from storage.migrate import upgrade_async
-from storage.models import Launch, Outbox, Task, utcnow
+from storage.models import Launch, Task, utcnow
+from storage.notifications import NotificationEvent
 from storage.scope import Scope
 from storage.workspaces import WorkspaceRepository
 from tests.support import Stack
@@ -94,9 +95,10 @@ async def audit_count(db: Database, action: str, target: str) -> int:
 
 
 async def alerts_for(db: Database, task_id: int) -> int:
+    """The PM's critical-path alerts about this task: one notification event per blocked event."""
     async with db.reader() as session:
-        query = select(func.count()).select_from(Outbox).where(Outbox.kind == "critical_blocked",
-                                                               Outbox.idempotency_key.like(f"task:{task_id}:%"))
+        query = select(func.count()).select_from(NotificationEvent).where(
+            NotificationEvent.kind == "critical_blocked", NotificationEvent.event_key.like(f"blocked:{task_id}:%"))
         return int(await session.scalar(query) or 0)
 
 

@@ -1,4 +1,4 @@
-"""Audit coverage of OKR changes and of admin promotion from Slack profiles; audit retention on a daily schedule;
+"""Audit coverage of OKR changes and of admin promotion from Slack profiles; audit retention on the daily schedule;
 Socket Mode with the installation store refused at start."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from agents.okr_checkin import CheckInError, check_in_as
 from agents.okr_import import import_tree
 from agents.okr_objectives import NotAllowed, ObjectiveForm, add_comment, decide, submit_objective
 from bot.jobs import JobName, RqJobs
-from bot.retention import RetentionSchedule, claim_key
+from bot.scheduler import tick
 from bot.settings import Settings, SettingsError
 from bot.team_directory import resolve_team
 from bot.wiring import build_services
@@ -103,7 +103,7 @@ async def test_every_okr_change_and_refusal_is_in_the_audit_log(db: Database) ->
     assert (MEMBER, "okr.checked_in", f"key_result:{key}.1") in logged
     assert (MEMBER, "access.denied", "key_result:CO-A.1") in logged
     assert (PM, "okr.commented", f"objective:{key}") in logged
-    async with db.reader() as session:
+    async with db.snapshot() as session:
         # okr_decisions keeps its own history next to the log.
         decisions = list(await session.scalars(select(OkrDecision.decision).where(
             OkrDecision.objective_id == submitted.id).order_by(OkrDecision.id)))
@@ -164,7 +164,11 @@ async def age_entries(db: Database, monkeypatch: pytest.MonkeyPatch, days: int, 
     monkeypatch.undo()
 
 
-async def test_the_daily_purge_runs_once_a_day_in_process_and_the_chain_still_verifies(
+def purges(jobs: list[tuple[str, list[Any]]]) -> list[list[Any]]:
+    return [args for name, args in jobs if name == JobName.AUDIT_PURGE]
+
+
+async def test_the_daily_purge_runs_once_a_day_from_the_scheduler_and_the_chain_still_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/retention.db"
@@ -175,45 +179,44 @@ async def test_the_daily_purge_runs_once_a_day_in_process_and_the_chain_still_ve
         async with services.db.session() as session:
             await AuditLog(session, Scope(WS)).append(actor="U1", action="launch.created", target="launch:new")
         now = datetime.now(UTC)
-        schedule = RetentionSchedule(services, clock=lambda: now)
-        assert await schedule.tick() is True
-        assert await schedule.tick() is False  # the same day: asked for once
+        assert "audit_purge" in (await tick(services, now, deliver=False)).daily
+        assert "audit_purge" not in (await tick(services, now + timedelta(hours=1), deliver=False)).daily
         await services.jobs.drain()  # type: ignore[union-attr]
-        async with services.db.reader() as session:
+        async with services.db.snapshot() as session:
             chain = AuditChain(session)
             assert await chain.count() == 2 and (await chain.verify()).ok
         purged = await actions(services.db, ALL_WORKSPACES)
         assert purged == [("retention", PURGED_ACTION, "audit_entries")]
         # The purge itself is idempotent: run again (a lost claim, a restart), it removes and writes nothing.
-        tomorrow = RetentionSchedule(services, clock=lambda: now + timedelta(days=1))
-        assert await tomorrow.tick() is True
+        assert "audit_purge" in (await tick(services, now + timedelta(days=1), deliver=False)).daily
         await services.jobs.drain()  # type: ignore[union-attr]
-        async with services.db.reader() as session:
+        async with services.db.snapshot() as session:
             assert await AuditChain(session).count() == 2 and (await AuditChain(session).verify()).ok
     finally:
         await services.db.dispose()
 
 
-async def test_web_processes_on_rq_enqueue_one_purge_a_day_between_them(tmp_path: Path) -> None:
+async def test_two_schedulers_on_rq_enqueue_one_purge_a_day_between_them(tmp_path: Path) -> None:
     require_service("Redis", "127.0.0.1", 6379)
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/rq.db", redis_url=REDIS_TEST_URL,
-                        queue_name=f"liftoff-test-{uuid.uuid4().hex[:8]}")
+    url = f"sqlite+aiosqlite:///{tmp_path}/rq.db"
+    await upgrade_async(url)
+    settings = Settings(database_url=url, redis_url=REDIS_TEST_URL, queue_name=f"liftoff-test-{uuid.uuid4().hex[:8]}")
     first, second = build_services(settings), build_services(settings)
     now = datetime.now(UTC)
     assert isinstance(first.jobs, RqJobs)
     queue = first.jobs.queue
     try:
-        ticks = [await RetentionSchedule(s, clock=lambda: now).tick() for s in (first, second, first)]
-        assert ticks == [True, False, False]
-        assert queue.count == 1 and list(queue.jobs[0].args) == [str(JobName.AUDIT_PURGE), [now.date().isoformat()]]
+        for services in (first, second, first):
+            await tick(services, now, deliver=False)
+        enqueued = [(job.args[0], list(job.args[1])) for job in queue.jobs]
+        assert purges(enqueued) == [[now.date().isoformat()]]
     finally:
-        queue.connection.delete(claim_key(settings.queue_name, now.date()))
         queue.delete(delete_jobs=True)
-        for s in (first, second):
-            await s.db.dispose()
+        for services in (first, second):
+            await services.db.dispose()
 
 
-async def test_serving_starts_the_retention_schedule_and_stops_it(tmp_path: Path, blockkit_validator: Any) -> None:
+async def test_serving_starts_the_scheduler_and_stops_it(tmp_path: Path, blockkit_validator: Any) -> None:
     from bot.runtime import start_liftoff
     from bot.standin.api import SlackStandIn
     from tests.support import CHANNELS, PEOPLE
@@ -223,10 +226,10 @@ async def test_serving_starts_the_retention_schedule_and_stops_it(tmp_path: Path
         liftoff = await start_liftoff(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db",
                                                slack_bot_token=standin.bot_token, slack_signing_secret="x",
                                                slack_api_url=standin.base_url), port=0)
-        retention = liftoff.retention
-        assert retention is not None and retention._task is not None and not retention._task.done()
+        scheduler = liftoff.scheduler
+        assert scheduler is not None and scheduler._task is not None and not scheduler._task.done()
         await liftoff.stop()
-        assert retention._task is None
+        assert scheduler._task is None
     finally:
         await standin.stop()
 

@@ -24,6 +24,7 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     HOME_VIEW = "home.view"
     WORKSPACE_SETTINGS = "workspace.settings"  # e.g. where review messages go
+    LAUNCH_PII_VIEW = "launch.pii_view"  # see the originals behind a launch's PII placeholders
 
 
 def is_launch_pm(actor: Actor, launch: Launch | None) -> bool:
@@ -67,6 +68,23 @@ def may_update_task(actor: Actor, launch: Launch | None = None, task: Task | Non
     if actor.is_admin or is_launch_pm(actor, launch) or task.assignee_slack_id == actor.user_id:
         return ALLOW
     return deny("Only the task's owner, the launch's PM or an admin can update this task.")
+
+
+def is_on_team(actor: Actor, launch: Launch) -> bool:
+    return any(member.slack_id == actor.user_id for member in launch.members)
+
+
+@rule(Action.LAUNCH_PII_VIEW)
+def may_see_launch_pii(actor: Actor, launch: Launch | None = None) -> Decision:
+    """The originals behind `<PERSON_1>`, `<EMAIL_1>`...: Admins, the launch's PM and the people on its team.
+
+    A channel's audience is unknown, so channel posts never ask this; see agents/launch_pii.py.
+    """
+    if launch is None:
+        return deny("That launch does not exist in this workspace.")
+    if actor.is_admin or is_launch_pm(actor, launch) or is_on_team(actor, launch):
+        return ALLOW
+    return deny("Personal data in this launch is shown only to its team, its PM and admins.")
 
 
 @rule(Action.ROLE_GRANT, Action.TRACKER_CONNECT, Action.AUDIT_VIEW, Action.WORKSPACE_SETTINGS)
