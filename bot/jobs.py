@@ -40,6 +40,9 @@ class JobName(StrEnum):
     REVIEW_DECIDED = "review_decided"  # (workspace_id, launch_id, page, key): review and plan messages in place
     SHOW_REVIEW_PAGE = "show_review_page"  # (workspace_id, launch_id, page): another page of the review message
     SHARE_HEALTH_CARD = "share_health_card"  # (workspace_id, outbox_id): post one shared health card row
+    # (workspace_id, user_id, action_id, value, response_url, message_ts, channel_id, action_ts): a button's whole
+    # answer, the listener having only acked (handlers/deferred.py)
+    CLICK = "click"
 
 
 # An identical job already waiting (not yet started) covers a new request: it reads the state when it starts.
@@ -48,7 +51,8 @@ PENDING_TTL_SECONDS = 300  # a lost job's marker expires, so a later change enqu
 # Short jobs that deliver what a person is waiting for right now (a finished plan's message, a decision shown in
 # place, their Home): on RQ they go to the front of the queue, so a backlog of plans does not hold them back.
 FRONT_OF_QUEUE = frozenset({JobName.DRAIN_SLACK_OUTBOX, JobName.DELIVER_NOTIFICATIONS, JobName.REFRESH_HOME,
-                            JobName.REVIEW_DECIDED, JobName.SHOW_REVIEW_PAGE, JobName.SHARE_HEALTH_CARD})
+                            JobName.REVIEW_DECIDED, JobName.SHOW_REVIEW_PAGE, JobName.SHARE_HEALTH_CARD,
+                            JobName.CLICK})
 
 
 def pending_key(name: JobName, args: tuple[JobArg, ...]) -> str:
@@ -65,6 +69,7 @@ JobFunction = Callable[..., Awaitable[None]]
 def job_table() -> dict[JobName, JobFunction]:
     """Job name -> coroutine(services, *ids). Imported lazily: the table pulls in the whole pipeline."""
     from bot import job_functions, notification_sweep, retention, scheduler, tracker_inbound_jobs
+    from handlers import deferred
 
     return {
         JobName.PLAN_LAUNCH: job_functions.plan_launch,
@@ -86,6 +91,7 @@ def job_table() -> dict[JobName, JobFunction]:
         JobName.REVIEW_DECIDED: job_functions.review_decided,
         JobName.SHOW_REVIEW_PAGE: job_functions.show_review_page,
         JobName.SHARE_HEALTH_CARD: job_functions.share_health_card,
+        JobName.CLICK: deferred.answer_click,
     }
 
 

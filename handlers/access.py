@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.access import ProfileLookup, record_denial, resolve_actor
@@ -20,14 +20,14 @@ def profile_lookup(client: AsyncWebClient) -> ProfileLookup:
     return lookup
 
 
-async def current_actor(context: AsyncBoltContext, user_id: str, client: AsyncWebClient | None) -> Actor:
+async def current_actor(context: Mapping[str, Any], user_id: str, client: AsyncWebClient | None) -> Actor:
     """The person asking, with their role; on first sight their Slack profile is read (after the ack)."""
     lookup = profile_lookup(client) if client is not None else None
     return await resolve_actor(services_of(context).db, context["team_id"], user_id, lookup)
 
 
 async def refuse(
-    context: AsyncBoltContext, respond: AsyncRespond | None, actor: Actor, action: str, target: str, decision: Decision
+    context: Mapping[str, Any], respond: AsyncRespond | None, actor: Actor, action: str, target: str, decision: Decision
 ) -> None:
     """Record the denial and tell the person why, ephemerally."""
     await record_denial(services_of(context).db, actor, action, target, decision)

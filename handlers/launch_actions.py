@@ -1,43 +1,39 @@
-"""Buttons on launch messages. Buttons carry ids only; the launch is reloaded within the workspace."""
+"""Buttons on launch messages. Buttons carry ids only; the launch is reloaded within the workspace.
+
+Show health is answered in a CLICK job (handlers/deferred.py registers its listener)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
-
 from agents.policy import Action, decide
 from blocks.ids import ActionId
-from bot.services import services_of
 from handlers.access import current_actor, refuse
+from handlers.deferred import DeferredClick, deferred
 from handlers.launch_command import status_message
 from storage.launches import LaunchRepository
 from storage.scope import Scope
 
 
-async def on_show_health(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                         context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    await ack()
+@deferred(ActionId.SHOW_HEALTH)
+async def show_health(run: DeferredClick) -> None:
+    """Show health: the launch's health card, ephemeral, answered in a CLICK job (handlers/deferred.py)."""
+    respond = run.respond
+    if respond is None:  # only messages carry this button, and they have a response_url
+        return
     try:
-        launch_id = int(str(action.get("value", "")).strip())
+        launch_id = int(run.click.value.strip())
     except ValueError:
         await respond(response_type="ephemeral", replace_original=False, text="That button is not one of mine.")
         return
-    actor = await current_actor(context, body["user"]["id"], client)
-    async with services_of(context).db.reader() as session:
-        launch = await LaunchRepository(session, Scope(context["team_id"])).get(launch_id)
+    actor = await current_actor(run.context, run.click.user_id, run.client)
+    async with run.services.db.reader() as session:
+        launch = await LaunchRepository(session, Scope(run.click.workspace_id)).get(launch_id)
     if launch is None:
         await respond(response_type="ephemeral", replace_original=False,
                       text="That launch no longer exists in this workspace.")
         return
     decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
     if not decision.allowed:
-        await refuse(context, respond, actor, Action.LAUNCH_VIEW, f"launch:{launch.id}", decision)
+        await refuse(run.context, respond, actor, Action.LAUNCH_VIEW, f"launch:{launch.id}", decision)
         return
-    message = await status_message(context, launch.name, None, actor)
+    message = await status_message(run.context, launch.name, None, actor)
     await respond(response_type="ephemeral", replace_original=False, **message)
-
-
-def register(app: AsyncApp) -> None:
-    app.action(ActionId.SHOW_HEALTH)(on_show_health)

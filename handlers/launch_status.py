@@ -7,11 +7,11 @@ Share to channel writes one Slack outbox row and acks; the drain posts the card 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncRespond
 
 from agents.health import launch_health
 from agents.launch_pii import reveal_for
@@ -24,6 +24,7 @@ from bot.jobs import JobName
 from bot.services import services_of
 from bot.share_delivery import share_payload
 from handlers.access import current_actor, refuse
+from handlers.deferred import DeferredClick, deferred
 from storage.db import Database
 from storage.enums import Destination, LaunchStatus, OutboxKind
 from storage.launches import LaunchRepository, PersonalRepository
@@ -36,7 +37,7 @@ from storage.tracker_inbound import launch_tracker_view
 log = logging.getLogger(__name__)
 
 
-async def status_message(context: AsyncBoltContext, name: str, channel_id: str | None,
+async def status_message(context: Mapping[str, Any], name: str, channel_id: str | None,
                          actor: Actor) -> dict[str, Any]:
     """The named launch's health card; without a name, the channel's launch or the person's launches."""
     scope = Scope(context["team_id"], actor.user_id)
@@ -83,22 +84,19 @@ async def card_message(db: Database, scope: Scope, launch: Launch, *, shared_by:
                        links=links)
 
 
-def _asked_in(body: dict[str, Any]) -> str | None:
-    return (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+@deferred(ActionId.SHARE_HEALTH)
+async def share_health(run: DeferredClick) -> None:
+    """Post the card, for everyone to see, in the launch channel (or where it was asked for), through the outbox.
 
-
-async def on_share_health(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                          context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """Post the card, for everyone to see, in the launch channel (or where it was asked for), through the outbox."""
-    await ack()
-    reply = respond if body.get("response_url") else None
+    Answered in a CLICK job (handlers/deferred.py)."""
+    click, reply = run.click, run.respond
     try:
-        launch_id = int(str(action.get("value", "")).strip())
+        launch_id = int(click.value.strip())
     except ValueError:
         launch_id = 0
-    actor = await current_actor(context, body["user"]["id"], client)
-    services = services_of(context)
-    scope = Scope(context["team_id"], actor.user_id)
+    actor = await current_actor(run.context, click.user_id, run.client)
+    services = run.services
+    scope = Scope(click.workspace_id, actor.user_id)
     async with services.db.reader() as session:
         launch = await LaunchRepository(session, scope).get(launch_id) if launch_id else None
     if launch is None:
@@ -106,19 +104,18 @@ async def on_share_health(ack: AsyncAck, body: dict[str, Any], action: dict[str,
     else:
         decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
     if launch is None or not decision.allowed:
-        await refuse(context, reply, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
+        await refuse(run.context, reply, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
         return
-    channel = launch.channel_id or _asked_in(body)
+    channel = launch.channel_id or click.channel_id
     if not channel:
         await _tell(reply, "This launch has no channel. Run `/launch status` in a channel to share it there.")
         return
     # One row per click (a replayed payload carries the same action_ts): the drain posts it once and answers.
-    click = str(action.get("action_ts") or body.get("trigger_id") or "")
+    key = f"health_share:{launch.id}:{actor.user_id}:{click.action_ts}"
     async with services.db.session() as session:
         row = await OutboxRepository(session, scope).add(
             workspace_id=scope.workspace_id, destination=Destination.SLACK, kind=OutboxKind.HEALTH_CARD_SHARE,
-            idempotency_key=f"health_share:{launch.id}:{actor.user_id}:{click}",
-            payload=share_payload(launch, channel, actor.user_id, body.get("response_url")))
+            idempotency_key=key, payload=share_payload(launch, channel, actor.user_id, click.response_url or None))
         row_id = row.id
     await services.jobs.enqueue(JobName.SHARE_HEALTH_CARD, scope.workspace_id, row_id)
 
@@ -127,6 +124,3 @@ async def _tell(reply: AsyncRespond | None, text: str) -> None:
     if reply is not None:
         await reply(response_type="ephemeral", replace_original=False, text=text)
 
-
-def register(app: AsyncApp) -> None:
-    app.action(ActionId.SHARE_HEALTH)(on_share_health)

@@ -1,16 +1,18 @@
 """The review message's buttons (Approve, Reject, Edit, all on a page, page navigation) and the edit modal.
 
-Every listener acks first. Buttons carry ids only: agents/review.py reloads the task or launch within the
-workspace, asks the policy and decides once; a denial or an earlier decision is told here (ephemeral). After the
-commit, jobs do the rest off the web process: a Reject or an Edit recomputes the launch (RECOMPUTE_LAUNCH), the
-review and plan messages are updated in place (REVIEW_DECIDED) and the Home tabs of the people it touches are
-rebuilt (REFRESH_HOME). The edit modal's submission is checked from reads alone (one session) before its ack and
-saved after it.
+Every listener acks first. Approve, Reject, Approve all, Reject all and the page menu are answered in a CLICK
+job (handlers/deferred.py): the web process only acks. Buttons carry ids only: agents/review.py reloads the task
+or launch within the workspace, asks the policy and decides once; a denial or an earlier decision is told through
+the click's response_url (ephemeral). After the commit, further jobs do the rest: a Reject or an Edit recomputes
+the launch (RECOMPUTE_LAUNCH), the review and plan messages are updated in place (REVIEW_DECIDED) and the Home
+tabs of the people it touches are rebuilt (REFRESH_HOME). The edit modal's submission is checked from reads alone
+(one session) before its ack and saved after it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -37,6 +39,7 @@ from blocks.review_modal import review_edit_modal
 from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
+from handlers.deferred import DeferredClick, deferred
 from handlers.home import refresh_home_later
 from storage.enums import ReviewState
 from storage.launches import LaunchRepository
@@ -78,59 +81,56 @@ async def _tell(respond: AsyncRespond | None, text: str) -> None:
         await respond(response_type="ephemeral", replace_original=False, text=text)
 
 
-async def on_task_decision(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                           context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """Approve or Reject on one task."""
-    await ack()
-    task_id = task_id_of(action.get("value"))
+@deferred(ActionId.REVIEW_APPROVE, ActionId.REVIEW_REJECT)
+async def task_decision(run: DeferredClick) -> None:
+    """Approve or Reject on one task (in a CLICK job)."""
+    task_id = task_id_of(run.click.value)
     if task_id is None:
-        await _tell(respond, NOT_MINE)
+        await _tell(run.respond, NOT_MINE)
         return
-    actor = await current_actor(context, body["user"]["id"], client)
-    verdict = VERDICTS[ActionId(action["action_id"])]
-    result = await decide_task(services_of(context).db, actor, task_id, verdict, message_ts=message_ts_of(body))
-    await _answer(context, client, respond, actor, result, target=f"task:{task_id}")
+    actor = await current_actor(run.context, run.click.user_id, run.client)
+    verdict = VERDICTS[ActionId(run.click.action_id)]
+    result = await decide_task(run.services.db, actor, task_id, verdict, message_ts=run.click.message_ts or None)
+    await _answer(run.context, run.respond, actor, result, target=f"task:{task_id}")
 
 
-async def on_page_decision(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                           context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """Approve all or Reject all on one page."""
-    await ack()
-    parsed = parse_page_value(str(action.get("value") or ""))
+@deferred(ActionId.REVIEW_APPROVE_PAGE, ActionId.REVIEW_REJECT_PAGE)
+async def page_decision(run: DeferredClick) -> None:
+    """Approve all or Reject all on one page (in a CLICK job)."""
+    parsed = parse_page_value(run.click.value)
     if parsed is None:
-        await _tell(respond, NOT_MINE)
+        await _tell(run.respond, NOT_MINE)
         return
     launch_id, version, page = parsed
-    actor = await current_actor(context, body["user"]["id"], client)
-    verdict = VERDICTS[ActionId(action["action_id"])]
-    result = await decide_page(services_of(context).db, actor, launch_id, version, page, verdict,
-                               message_ts=message_ts_of(body))
-    await _answer(context, client, respond, actor, result, target=f"launch:{launch_id}", page=page)
+    actor = await current_actor(run.context, run.click.user_id, run.client)
+    verdict = VERDICTS[ActionId(run.click.action_id)]
+    result = await decide_page(run.services.db, actor, launch_id, version, page, verdict,
+                               message_ts=run.click.message_ts or None)
+    await _answer(run.context, run.respond, actor, result, target=f"launch:{launch_id}", page=page)
 
 
-async def on_page_select(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                         context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """Show another page of the review message (for everyone: it is one message)."""
-    await ack()
-    parsed = parse_page_value(str((action.get("selected_option") or {}).get("value") or ""))
+@deferred(ActionId.REVIEW_PAGE)
+async def page_select(run: DeferredClick) -> None:
+    """Show another page of the review message (for everyone: it is one message), in a CLICK job."""
+    parsed = parse_page_value(run.click.value)
     if parsed is None:
-        await _tell(respond, NOT_MINE)
+        await _tell(run.respond, NOT_MINE)
         return
     launch_id, version, page = parsed
-    services = services_of(context)
-    actor = await current_actor(context, body["user"]["id"], client)
+    services = run.services
+    actor = await current_actor(run.context, run.click.user_id, run.client)
     async with services.db.reader() as session:
         launch = await LaunchRepository(session, Scope(actor.workspace_id)).get(launch_id)
     if launch is None:
-        await _tell(respond, TOLD[ReviewOutcome.MISSING])
+        await _tell(run.respond, TOLD[ReviewOutcome.MISSING])
         return
     decision = decide(actor, Action.LAUNCH_VIEW, launch=launch)
     if not decision.allowed:
-        await refuse(context, respond, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
+        await refuse(run.context, run.respond, actor, Action.LAUNCH_VIEW, f"launch:{launch_id}", decision)
         return
-    ts = message_ts_of(body)
+    ts = run.click.message_ts
     if version != launch.version or (ts and launch.review_ts and ts != launch.review_ts):
-        await _tell(respond, TOLD[ReviewOutcome.STALE])
+        await _tell(run.respond, TOLD[ReviewOutcome.STALE])
         return
     await services.jobs.enqueue(JobName.SHOW_REVIEW_PAGE, launch.workspace_id, launch.id, page)
 
@@ -238,7 +238,7 @@ async def on_edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
     # Saved under the launch lock, checked again: a decision or a graph change made meanwhile wins.
     result = await save_edit(services.db, actor, task_id, form)
     if result.outcome is ReviewOutcome.DECIDED:
-        await _after_decision(context, client, result, key=result.decided[0])
+        await _after_decision(context, result, key=result.decided[0])
         return
     if result.outcome is ReviewOutcome.DENIED:
         assert result.decision is not None
@@ -270,8 +270,8 @@ async def _tell_later(client: AsyncWebClient, launch: Launch | None, user_id: st
         log.info("could not tell %s: %s", user_id, exc.response.get("error"))
 
 
-async def _answer(context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor,
-                  result: ReviewResult, *, target: str, page: int | None = None) -> None:
+async def _answer(context: Mapping[str, Any], respond: AsyncRespond | None, actor: Actor, result: ReviewResult, *,
+                  target: str, page: int | None = None) -> None:
     """Tell the person what happened (or update the message when something was decided)."""
     if result.outcome is ReviewOutcome.DENIED:
         assert result.decision is not None
@@ -281,13 +281,13 @@ async def _answer(context: AsyncBoltContext, client: AsyncWebClient, respond: As
         await _tell(respond, already_decided(earlier.decision, earlier.decided_by, earlier.decided_at))
     elif result.outcome is ReviewOutcome.DECIDED:
         key = result.decided[0] if page is None else None
-        await _after_decision(context, client, result, key=key, page=page or 0)
+        await _after_decision(context, result, key=key, page=page or 0)
     else:
         await _tell(respond, TOLD.get(result.outcome, NOT_MINE))
 
 
-async def _after_decision(context: AsyncBoltContext, client: AsyncWebClient, result: ReviewResult, *,
-                          key: str | None = None, page: int = 0) -> None:
+async def _after_decision(context: Mapping[str, Any], result: ReviewResult, *, key: str | None = None,
+                          page: int = 0) -> None:
     """After the commit, in jobs: the recompute, the review and plan messages in place, the Home tabs."""
     assert result.launch is not None
     services = services_of(context)
@@ -309,10 +309,6 @@ async def run_review_setting(context: AsyncBoltContext, actor: Actor, argument: 
 
 
 def register(app: AsyncApp) -> None:
-    for action_id in (ActionId.REVIEW_APPROVE, ActionId.REVIEW_REJECT):
-        app.action(action_id)(on_task_decision)
-    for action_id in (ActionId.REVIEW_APPROVE_PAGE, ActionId.REVIEW_REJECT_PAGE):
-        app.action(action_id)(on_page_decision)
-    app.action(ActionId.REVIEW_PAGE)(on_page_select)
+    # Approve, Reject, their page-wide forms and the page menu answer in CLICK jobs (handlers/deferred.py).
     app.action(ActionId.REVIEW_EDIT)(on_edit_button)
     app.view(CallbackId.REVIEW_EDIT)(on_edit_submitted)

@@ -1,7 +1,8 @@
 """Task updates from Slack: Done / Start / Blocked buttons, the blocked-reason modal, `/launch done|start|block`.
 
-Buttons carry the task id only. The update (agents/task_updates.py) reloads the task within the workspace,
-asks the policy and changes it in one short transaction; a denial is told and audited here. After the commit a
+Buttons carry the task id only. Done and Start are answered in a CLICK job (handlers/deferred.py): the web process
+only acks. The update (agents/task_updates.py) reloads the task within the workspace, asks the policy and changes
+it in one short transaction; a denial is told (through the click's response_url) and audited. After the commit a
 RECOMPUTE_LAUNCH job recomputes the launch's critical path, slack and risks (coalesced) and REFRESH_HOME jobs
 rebuild the Home tabs the change touches: the web process only tells the person (one ephemeral).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -35,6 +37,7 @@ from blocks.task_blocks import (
 from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
+from handlers.deferred import DeferredClick, deferred
 from handlers.home import refresh_home_later
 from storage.db import Database
 from storage.scope import Scope
@@ -71,15 +74,13 @@ async def _say(reply: AsyncRespond | None, message: dict[str, Any]) -> None:
         await reply(response_type="ephemeral", replace_original=False, **message)
 
 
-async def on_task_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                         context: AsyncBoltContext, client: AsyncWebClient) -> None:
-    """Done or Start on a task line (a DM, a reply, the Home tab)."""
-    await ack()
-    reply = _reply(body, respond)
-    actor = await current_actor(context, body["user"]["id"], client)
-    task_id = task_id_of(action)
-    change = BUTTON_CHANGES[ActionId(action["action_id"])]
-    await run_update(context, client, reply, actor, task_id, change)
+@deferred(ActionId.TASK_DONE, ActionId.TASK_START)
+async def task_button(run: DeferredClick) -> None:
+    """Done or Start on a task line (a DM, a reply, the Home tab), answered in a CLICK job."""
+    actor = await current_actor(run.context, run.click.user_id, run.client)
+    task_id = task_id_of({"value": run.click.value})
+    change = BUTTON_CHANGES[ActionId(run.click.action_id)]
+    await run_update(run.context, run.client, run.respond, actor, task_id, change)
 
 
 async def on_block_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
@@ -167,7 +168,7 @@ def _ephemeral_in(client: AsyncWebClient, channel: str | None, user_id: str) -> 
     return reply  # type: ignore[return-value]
 
 
-async def run_update(context: AsyncBoltContext, client: AsyncWebClient, reply: AsyncRespond | None, actor: Actor,
+async def run_update(context: Mapping[str, Any], client: AsyncWebClient, reply: AsyncRespond | None, actor: Actor,
                      task_id: int | None, change: TaskChange, *, reason: str | None = None) -> UpdateResult:
     """Apply the change, tell the person, let the outbox drain and rebuild the Home tabs it touches."""
     services = services_of(context)
@@ -243,7 +244,6 @@ async def _find(context: AsyncBoltContext, respond: AsyncRespond, actor: Actor, 
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.TASK_DONE)(on_task_button)
-    app.action(ActionId.TASK_START)(on_task_button)
+    # Done and Start answer in CLICK jobs (handlers/deferred.py).
     app.action(ActionId.TASK_BLOCK)(on_block_button)
     app.view(CallbackId.TASK_BLOCK)(on_block_submitted)

@@ -1,8 +1,8 @@
-"""Clicks make their one state change and ack; Home tabs, review and plan messages and shares follow in jobs.
+"""Clicks ack and enqueue one job; the decision, Home tabs, review and plan messages and shares follow in jobs.
 
-The listener's heavy work (views.publish, chat.update, the shared card's post) runs in jobs, so the web process
-keeps its loop and connections for the next acks. Coalesced jobs run once for any number of identical requests
-made before they start, and each job run twice posts nothing twice.
+Everything after the ack (the decision's transaction, views.publish, chat.update, the shared card's post) runs in
+jobs, so the web process keeps its loop and connections for the next acks. Coalesced jobs run once for any number
+of identical requests made before they start, and each job run twice posts nothing twice.
 """
 
 from __future__ import annotations
@@ -100,12 +100,9 @@ async def test_a_finished_plans_delivery_overtakes_a_backlog_of_plans_on_rq() ->
         queue.queue.empty()
 
 
-async def test_a_decision_leaves_messages_and_homes_to_jobs_that_post_nothing_twice(stack: Stack) -> None:
+async def test_a_click_only_acks_and_its_job_decides_then_leaves_messages_and_homes_to_jobs(stack: Stack) -> None:
     tasks = [new_task("A"), new_task("B", flags=("low_confidence",)), new_task("L", milestone=True)]
     launch_id = await make_launch(stack, f"Offload {stack.backend}", tasks, [("A", "B"), ("B", "L")], ["A", "B", "L"])
-    told = len(stack.standin.ephemerals(PM))
-    await stack.slack.slash_command(PM, "/launch", "help")  # the PM is known: no profile lookup after the click
-    await stack.standin.wait_for(lambda: len(stack.standin.ephemerals(PM)) > told)
     await stack.settle()
     rows = await tasks_of(stack, launch_id)
     message = await review_msg(stack, launch_id)
@@ -115,18 +112,32 @@ async def test_a_decision_leaves_messages_and_homes_to_jobs_that_post_nothing_tw
     try:
         calls_before = len(stack.standin.calls)
         await stack.slack.click(PM, message=message, action_id="review_approve", block_id=f"review_task:{rows['B'].id}")
-        await eventually(lambda: _has(recording, JobName.REVIEW_DECIDED))
+        await eventually(lambda: _has(recording, JobName.CLICK))
+        # The listener acked and enqueued the click: no decision, no Slack call, nothing else.
+        assert [name for name, _ in recording.enqueued] == [JobName.CLICK]
+        assert [c.method for c in stack.standin.calls[calls_before:]] == []
+        assert (await tasks_of(stack, launch_id))["B"].review_state == ReviewState.OPEN
+        (_, click), = recording.enqueued
+        assert click[:4] == (rows["B"].workspace_id, PM, "review_approve", str(rows["B"].id))
+
+        # The job decides once, and leaves the messages and Home tabs to further jobs.
+        after = RecordingJobs()
+        services.jobs = after  # type: ignore[assignment]
+        await jobs_module.job_table()[JobName.CLICK](services, *click)
     finally:
         services.jobs = real
-    # The listener itself updated nothing in Slack: the decision is saved, the rest waits in jobs.
-    assert [c.method for c in stack.standin.calls[calls_before:]] == []
     assert (await tasks_of(stack, launch_id))["B"].review_state == ReviewState.APPROVED
-    names = [name for name, _ in recording.enqueued]
+    names = [name for name, _ in after.enqueued]
     assert JobName.REVIEW_DECIDED in names and JobName.REFRESH_HOME in names
+
+    told = len(stack.standin.ephemerals(PM))
+    await real.enqueue(JobName.CLICK, *click)  # the same click again (a replayed job): told, not decided twice
+    await stack.standin.wait_for(lambda: len(stack.standin.ephemerals(PM)) > told)
+    assert "Already approved by" in stack.standin.ephemerals(PM)[-1]["text"]
 
     posts_before = len(stack.standin.calls_to("chat.postMessage"))
     for _ in range(2):  # each job twice: the same message and Home, nothing posted
-        for name, args in recording.enqueued:
+        for name, args in after.enqueued:
             await real.enqueue(name, *args)
             await stack.settle()
     assert "Approved by" in render_blocks((await review_msg(stack, launch_id))["blocks"])

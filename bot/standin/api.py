@@ -145,8 +145,11 @@ class SlackStandIn:
     def user_names(self) -> dict[str, str]:
         return self.directory.names()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5, *, what: str | None = None) -> None:
-        """Poll until predicate() is true; TimeoutError says what was awaited and what did happen."""
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15, *, what: str | None = None) -> None:
+        """Poll until predicate() is true; TimeoutError says what was awaited and what did happen.
+
+        Most answers come from jobs (on an RQ worker that may be finishing a plan first), so the default
+        allows for a busy machine; a predicate that holds returns at once."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
