@@ -52,9 +52,10 @@ async def start_liftoff(settings: Settings, *, host: str = "127.0.0.1", port: in
         await upgrade_async(settings.database_url)
     services = build_services(settings)
     await services.db.warm(warm_connections)
-    if settings.jobs_inline:
-        # Jobs run in this process: build the PII engine now, not in the first person's plan.
-        await asyncio.to_thread(warm_up)
+    # The PII engine is built now, not by the first request that redacts (an edit, a re-plan, a question; and
+    # with inline jobs every plan): loading it takes a few hundred milliseconds, and the event loop would stall
+    # every request in flight while it did.
+    await asyncio.to_thread(warm_up)
     bolt, authorizer = build_app(services)
     services.slack.share_connections(aiohttp.ClientSession(), bolt.client)
     if authorizer is not None:
