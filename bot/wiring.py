@@ -11,7 +11,6 @@ from bot.authorization import BotTokenAuthorizer
 from bot.installations import StoredBotAuthorize, build_oauth_flow, build_workspace_tokens
 from bot.jobs import InlineJobs, build_queue
 from bot.llm_setup import build_plan_models
-from bot.request_guard import process_events_once
 from bot.respond import KeptAliveRespond
 from bot.services import SERVICES_KEY, Services, SlackClients, build_web_client
 from bot.settings import Settings
@@ -65,6 +64,5 @@ def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer | None]:
             context["respond"] = KeptAliveRespond(response_url=context.response_url, session=http)
         return await next()
 
-    app.middleware(process_events_once)
     register_all(app)
     return app, authorizer

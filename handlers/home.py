@@ -29,6 +29,7 @@ from blocks.notification_settings import settings_button, undelivered_blocks
 from bot.jobs import JobName
 from bot.services import Services, services_of
 from handlers.access import current_actor, profile_lookup, refuse
+from handlers.events_once import first_delivery
 from storage.home import HomePages, HomeRepository, parse_page
 from storage.notifications import NotificationRepository
 from storage.scope import Scope
@@ -39,8 +40,8 @@ MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # a Slack member id, as a users_s
 STALE_BUTTON = "That button is out of date; here is your Home as it is now."
 
 
-async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    if event.get("tab") != "home":
+async def on_home_opened(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+    if event.get("tab") != "home" or not await first_delivery(body, context):
         return
     # The stored hash of the last publish guards the rebuild; one waiting rebuild covers repeated opens.
     await refresh_home_later(services_of(context), context["team_id"], event["user"])

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from agents.access import AuditAction
 from bot.services import services_of
+from handlers.events_once import first_delivery
 from storage.audit import AuditLog
 from storage.scope import Scope
 
@@ -15,6 +16,8 @@ from storage.scope import Scope
 async def _forget_tokens(
     context: AsyncBoltContext, body: dict[str, Any], action: AuditAction, after: dict[str, Any]
 ) -> None:
+    if not await first_delivery(body, context):
+        return
     services = services_of(context)
     team_id = body.get("team_id") or context.get("team_id")
     enterprise_id = body.get("enterprise_id")
