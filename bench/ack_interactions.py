@@ -18,7 +18,7 @@ from typing import Any
 from blocks.ids import ActionId
 from blocks.task_blocks import BlockReasonField
 from bot.standin.api import SlackStandIn
-from bot.standin.simulator import Ack, SlackSimulator
+from bot.standin.simulator import Ack, PreparedClick, SlackSimulator
 from bot.standin.state import SimulatorError, elements_of
 
 CLICKED = (
@@ -112,44 +112,57 @@ async def prepare(slack: SlackSimulator, standin: SlackStandIn, gate: asyncio.Se
 async def run_clicks(slack: SlackSimulator, standin: SlackStandIn, gate: asyncio.Semaphore,
                      clicks: list[Target]) -> tuple[dict[str, list[Ack]], list[Target]]:
     """Click them all, `gate` at a time; follow modal-opening buttons with the modal's submission.
-    Returns the acks by kind, and the targets whose button had gone by the time its turn came."""
+    Returns the acks by kind, and the targets whose button could not be found.
+
+    Every click's request is built before the first is sent, as the brief submissions are: building a payload
+    that carries a whole Home view or message costs the load generator milliseconds on the cores it shares with
+    the app, and would otherwise be counted against the acks it delays. A Home click is thus made on the Home as
+    it was when the clicks began, as a person does who clicks a moment before it is rebuilt."""
     acks: dict[str, list[Ack]] = defaultdict(list)
     gone: list[Target] = []
+    prepared: dict[int, PreparedClick] = {}
+    for i, target in enumerate(clicks):
+        try:
+            prepared[i] = slack.prepare_click(target.user_id, action_id=target.action_id, value=target.value,
+                                              block_id=target.block_id, message=target.message,
+                                              channel_id=target.channel_id, view=target.view)
+        except SimulatorError:
+            gone.append(target)
     # A person has one modal open at a time: their modal-opening clicks take turns.
     modal_turns: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def one(target: Target) -> None:
+    async def one(target: Target, click: PreparedClick) -> None:
         if target.action_id in MODAL_VALUES:
             async with modal_turns[target.user_id]:
-                await click(target)
+                await send(target, click)
         else:
-            await click(target)
+            await send(target, click)
 
-    async def click(target: Target) -> None:
+    async def send(target: Target, click: PreparedClick) -> None:
         async with gate:
-            try:
-                ack = await slack.click(target.user_id, action_id=target.action_id, value=target.value,
-                                        block_id=target.block_id, message=target.message,
-                                        channel_id=target.channel_id, view=target.view)
-            except SimulatorError:  # an earlier click rebuilt that Home tab and this button is gone
-                gone.append(target)
-                return
+            ack = await slack.send_click(click)
         assert ack.status == 200, (target.action_id, ack.status, ack.body)
         acks[target.action_id].append(ack)
         values = MODAL_VALUES.get(target.action_id)
         if values is None:
             return
-        trigger_id = ack.trigger_id
+        trigger_id, response_url = ack.trigger_id, ack.response_url
+
+        def answered() -> bool:  # a modal, or words instead (e.g. already decided) through the response_url
+            return standin.view_opened_by(trigger_id) is not None or bool(
+                response_url and standin.response_urls.uses(response_url))
+
         try:
-            await standin.wait_for(lambda: standin.view_opened_by(trigger_id) is not None, timeout=60)
-        except Exception:  # the button answered in words instead (e.g. already decided): nothing to submit
+            await standin.wait_for(answered, timeout=60)
+        except Exception:  # no answer at all: nothing to submit
             return
         view = standin.view_opened_by(trigger_id)
-        assert view is not None
+        if view is None:  # answered in words: nothing to submit
+            return
         async with gate:
             submitted = await slack.submit_view(target.user_id, view, values, require=False)
         assert submitted.status == 200, (target.action_id, submitted.status, submitted.body)
         acks[f"{target.action_id} submission"].append(submitted)
 
-    await asyncio.gather(*(one(target) for target in clicks))
+    await asyncio.gather(*(one(clicks[i], click) for i, click in prepared.items()))
     return acks, gone

@@ -35,6 +35,11 @@ class ResponseUrls:
     def target(self, token: str) -> ResponseUrl | None:
         return self._targets.get(token)
 
+    def uses(self, url: str) -> int:
+        """How many times the app has posted to `url` (one this server issued)."""
+        found = self._targets.get(url.rstrip("/").rsplit("/", 1)[-1])
+        return found.uses if found is not None else 0
+
     def deliver(self, target: ResponseUrl, body: dict[str, Any]) -> None:
         """Post, replace or delete as respond() asks; ephemeral unless response_type is in_channel."""
         target.uses += 1

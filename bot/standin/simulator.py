@@ -48,6 +48,16 @@ class Ack:
         return self.elapsed_ms < ACK_DEADLINE_MS
 
 
+@dataclass(frozen=True)
+class PreparedClick:
+    """A block_actions request ready to send: its form body, its payload, and what it carries."""
+
+    body: str
+    payload: dict[str, Any]
+    trigger_id: str
+    response_url: str | None
+
+
 class SlackSimulator:
     """Plays Slack's side of the conversation with the app at app_url, against a SlackStandIn."""
 
@@ -154,6 +164,29 @@ class SlackSimulator:
         block_id: str | None = None,
     ) -> Ack:
         """Press a button or pick from a select in a message (from standin.messages/ephemerals) or a view."""
+        return await self.send_click(self.prepare_click(
+            user_id, action_id=action_id, value=value, message=message, channel_id=channel_id, view=view,
+            block_id=block_id))
+
+    async def send_click(self, click: PreparedClick) -> Ack:
+        """Send a click built earlier by prepare_click (a load generator builds them before its clock starts)."""
+        ack = await self.post(click.body, FORM)
+        ack.payload = click.payload
+        ack.trigger_id, ack.response_url = click.trigger_id, click.response_url
+        return ack
+
+    def prepare_click(
+        self,
+        user_id: str,
+        *,
+        action_id: str,
+        value: Any = None,
+        message: dict[str, Any] | None = None,
+        channel_id: str | None = None,
+        view: dict[str, Any] | None = None,
+        block_id: str | None = None,
+    ) -> PreparedClick:
+        """The block_actions request a click sends, as click() would send it now."""
         if (message is None) == (view is None):
             raise SimulatorError("click needs exactly one of message= or view=")
         trigger_id = self.new_trigger_id(user_id)
@@ -185,9 +218,7 @@ class SlackSimulator:
             payload["state"] = {"values": {}}
             payload["response_url"] = response_url
         payload["actions"] = [action_entry(block, element, value)]
-        ack = await self._post_payload(payload)
-        ack.trigger_id, ack.response_url = trigger_id, response_url
-        return ack
+        return PreparedClick(urlencode({"payload": json.dumps(payload)}), payload, trigger_id, response_url)
 
     async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Ack:
         """Deliver an Events API event_callback; retry_num adds Slack's retry headers."""
