@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents import replan
-from agents.access import record_denial, stored_actor
+from agents.access import record_denial
 from agents.intake import ValidBrief, validate_brief_form
 from agents.names import similar_names
 from agents.policy import Action, Actor, decide
@@ -29,7 +29,7 @@ from bot.jobs import JobName
 from bot.services import services_of
 from handlers.access import current_actor, refuse
 from handlers.brief_submission import LATEST_TIME_ZONE, read_brief_form
-from storage.enums import LaunchStatus
+from storage.enums import LaunchStatus, Role
 from storage.launches import LaunchRepository
 from storage.models import Launch
 from storage.scope import Scope
@@ -128,21 +128,20 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
     form = read_brief_form(view["state"]["values"])
     today = datetime.now(LATEST_TIME_ZONE).date()
     launch_id = _launch_id(view)
-    # Before the ack, short reads in one session (no Slack call, no lock, no write): the person was resolved when
-    # they asked for the modal. The planning itself runs in the REPLAN_LAUNCH job, never here.
+    # Before the ack, one read (no Slack call, no lock, no write): the person was resolved when they asked for the
+    # modal. The planning itself runs in the REPLAN_LAUNCH job, never here.
     async with services.db.reader() as session:
-        actor = await stored_actor(session, scope.workspace_id, user_id)
-        launches = LaunchRepository(session, scope)
-        # A forged id, or one of another workspace, finds nothing here: the policy then refuses.
-        launch = await launches.get(launch_id) if launch_id is not None else None
-        decision = decide(actor, Action.LAUNCH_REPLAN, launch=launch)
-        if launch is None or not decision.allowed:
-            await ack(response_action="errors", errors={BriefField.NAME: decision.reason})
-            await record_denial(services.db, actor, Action.LAUNCH_REPLAN, f"launch:{launch_id}", decision)
-            return
-        other = await launches.by_name(" ".join(form.name.split()))
-        pending = await VersionRepository(session, scope).get(launch.id, launch.version + 1)
-    checked = validate_brief_form(form, today=today, name_taken=other is not None and other.id != launch.id)
+        found = await VersionRepository(session, scope).replan_check(user_id, launch_id or 0,
+                                                                     " ".join(form.name.split()))
+    actor = Actor(scope.workspace_id, user_id, Role(found.role) if found.role else Role.MEMBER)
+    # A forged id, or one of another workspace, finds nothing here: the policy then refuses.
+    launch = found.launch
+    decision = decide(actor, Action.LAUNCH_REPLAN, launch=launch)
+    if launch is None or not decision.allowed:
+        await ack(response_action="errors", errors={BriefField.NAME: decision.reason})
+        await record_denial(services.db, actor, Action.LAUNCH_REPLAN, f"launch:{launch_id}", decision)
+        return
+    checked = validate_brief_form(form, today=today, name_taken=found.name_taken)
     if not isinstance(checked, ValidBrief):
         await ack(response_action="errors", errors=checked)
         return
@@ -150,7 +149,7 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
         await ack(response_action="errors",
                   errors={BriefField.NAME: f"{launch.name} has no plan to change yet ({launch.status})."})
         return
-    if pending is not None:
+    if found.pending:
         await ack(response_action="errors", errors={BriefField.NAME: ALREADY_RUNNING})
         return
     await ack()

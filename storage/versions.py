@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.enums import LaunchStatus
-from storage.launches import NewDependency, NewTask, dependency_rows
-from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, utcnow
+from storage.launches import LaunchRepository, NewDependency, NewTask, dependency_rows
+from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, User, utcnow
 from storage.scope import Scope
 
 PENDING = "pending"
@@ -155,6 +156,14 @@ class PlanChanges:
         )
 
 
+@dataclass(frozen=True)
+class ReplanCheck:
+    role: str | None  # None: never seen
+    launch: Launch | None  # None: no such launch in the workspace
+    name_taken: bool  # by another launch of the workspace
+    pending: bool  # the launch's next version is already asked for
+
+
 class VersionRepository:
     def __init__(self, session: AsyncSession, scope: Scope) -> None:
         self.session = session
@@ -167,6 +176,25 @@ class VersionRepository:
 
     async def get(self, launch_id: int, version: int) -> LaunchVersion | None:
         return await self.session.scalar(self._versions(launch_id).where(LaunchVersion.version == version))
+
+    async def replan_check(self, slack_id: str, launch_id: int, name: str) -> ReplanCheck:
+        """What a re-plan's submission checks before its ack, in one query (and the launch's members in a second
+        round trip): the person's role, the launch, whether another launch of the workspace has the name, and
+        whether the next version is already asked for."""
+        ws = self.scope.workspace_id
+        role = select(User.role).where(User.workspace_id == ws, User.slack_id == slack_id).scalar_subquery()
+        launch = (await self.session.execute(
+            select(Launch, role,
+                   LaunchRepository(self.session, self.scope).named_other_than(name, launch_id),
+                   select(LaunchVersion.id).where(LaunchVersion.workspace_id == ws,
+                                                  LaunchVersion.launch_id == launch_id,
+                                                  LaunchVersion.version == Launch.version + 1).exists())
+            .where(Launch.workspace_id == ws, Launch.id == launch_id)
+            .options(selectinload(Launch.members))  # the policy reads them
+        )).one_or_none()
+        if launch is None:
+            return ReplanCheck(await self.session.scalar(select(role)), None, False, False)
+        return ReplanCheck(launch[1], launch[0], bool(launch[2]), bool(launch[3]))
 
     async def list(self, launch_id: int) -> list[LaunchVersion]:
         return list(await self.session.scalars(self._versions(launch_id).order_by(LaunchVersion.version)))
