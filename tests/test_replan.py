@@ -22,7 +22,7 @@ from storage.enums import LaunchStatus, TaskStatus
 from storage.launches import LaunchRepository
 from storage.models import Dependency, Launch, LaunchVersion, Outbox, Task
 from storage.scope import Scope
-from storage.versions import FieldChange, PlanChanges, TaskChange, TaskLine
+from storage.versions import FieldChange, PlanChanges, TaskChange, TaskLine, VersionRepository
 from storage.workspaces import WorkspaceRepository
 from tests.standin_samples import VALIDATE
 from tests.support import Stack
@@ -293,6 +293,29 @@ async def test_replan_is_refused_to_members_and_forged_ids_do_nothing(stack: Sta
     async with stack.db.reader() as session:
         assert (await session.get(Launch, foreign_id)).version == 1  # type: ignore[union-attr]
         assert (await session.get(Launch, launch.id)).version == 1  # type: ignore[union-attr]
+
+
+async def test_a_replan_already_asked_for_is_refused_in_the_modal(stack: Stack) -> None:
+    launch = await plan_launch(stack, f"Pending {stack.backend}")
+    other = await plan_launch(stack, f"Named {stack.backend}")
+    async with stack.db.reader() as session:
+        check = await VersionRepository(session, Scope(launch.workspace_id)).replan_check(PM, launch.id, launch.name)
+        assert check.launch is not None and check.launch.id == launch.id and check.role is not None
+        assert not check.name_taken and not check.pending  # its own name is not taken
+        taken = await VersionRepository(session, Scope(launch.workspace_id)).replan_check(PM, launch.id, other.name)
+        assert taken.name_taken
+        missing = await VersionRepository(session, Scope(launch.workspace_id)).replan_check(PM, 10**9, launch.name)
+        assert missing.launch is None and missing.role == check.role
+    view = await open_replan(stack, PM, launch.name)
+    async with stack.db.session() as session:  # a re-plan asked for a moment ago and not yet made
+        stored = await LaunchRepository(session, Scope(launch.workspace_id)).get(launch.id)
+        assert stored is not None
+        await VersionRepository(session, Scope(launch.workspace_id)).request(
+            stored, stored.version + 1, {"name": stored.name}, brief=BRIEF, target_date=stored.target_date,
+            created_by=PM)
+    ack = await stack.slack.submit_view(PM, view, brief_values(launch.name))
+    assert ack.json is not None and "already being made" in ack.json["errors"]["name"]
+    assert await count(stack, LaunchVersion, launch_id=launch.id) == 2  # v1 and the pending request, no third
 
 
 async def test_launch_retro_before_and_after_the_target_date(stack: Stack) -> None:
