@@ -216,10 +216,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, log_path: Path, *, nice: int = 0) -> subprocess.Popen[bytes]:
+    """`liftoff worker` in its own process; `nice` lowers its CPU priority (a bench sharing cores with the app)."""
     log = open(log_path, "wb")  # noqa: SIM115 - the worker writes to it for the module's lifetime
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=settings_env(settings), stdout=log, stderr=log
+        [sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=settings_env(settings), stdout=log, stderr=log,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509 - only os.nice, before exec
     )
 
 
