@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from storage.enums import LaunchStatus
 from storage.launches import LaunchRepository, NewDependency, NewTask, dependency_rows
@@ -178,9 +178,9 @@ class VersionRepository:
         return await self.session.scalar(self._versions(launch_id).where(LaunchVersion.version == version))
 
     async def replan_check(self, slack_id: str, launch_id: int, name: str) -> ReplanCheck:
-        """What a re-plan's submission checks before its ack, in one query (and the launch's members in a second
-        round trip): the person's role, the launch, whether another launch of the workspace has the name, and
-        whether the next version is already asked for."""
+        """What a re-plan's submission checks before its ack, in one round trip: the person's role, the launch with
+        its team, whether another launch of the workspace has the name, and whether the next version is already
+        asked for."""
         ws = self.scope.workspace_id
         role = select(User.role).where(User.workspace_id == ws, User.slack_id == slack_id).scalar_subquery()
         launch = (await self.session.execute(
@@ -190,8 +190,8 @@ class VersionRepository:
                                                   LaunchVersion.launch_id == launch_id,
                                                   LaunchVersion.version == Launch.version + 1).exists())
             .where(Launch.workspace_id == ws, Launch.id == launch_id)
-            .options(selectinload(Launch.members))  # the policy reads them
-        )).one_or_none()
+            .options(joinedload(Launch.members))  # the policy reads them; joined, so still one round trip
+        )).unique().one_or_none()
         if launch is None:
             return ReplanCheck(await self.session.scalar(select(role)), None, False, False)
         return ReplanCheck(launch[1], launch[0], bool(launch[2]), bool(launch[3]))
