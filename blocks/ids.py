@@ -1,6 +1,18 @@
 """Callback and action ids shared by the views that send them and the listeners that take them."""
 
 from enum import StrEnum
+from typing import Any
+
+MAX_ROW_ID = 2**31  # ids are PostgreSQL integers
+
+
+def row_id(value: Any) -> int | None:
+    """The row id a button value or a view's private_metadata carries; None unless a positive integer id."""
+    try:
+        number = int(str(value or "").strip())
+    except ValueError:
+        return None
+    return number if 0 < number < MAX_ROW_ID else None
 
 
 class CallbackId(StrEnum):

@@ -33,7 +33,7 @@ from agents.review import (
     set_review_destination,
 )
 from agents.review_edit import EditForm, judge_edit, load_edit_in, save_edit, split_keys
-from blocks.ids import ActionId, CallbackId, ReviewEditField
+from blocks.ids import ActionId, CallbackId, ReviewEditField, row_id
 from blocks.review_messages import already_decided
 from blocks.review_modal import review_edit_modal
 from bot.jobs import JobName
@@ -64,14 +64,6 @@ TOLD = {
 }
 
 
-def task_id_of(value: Any) -> int | None:
-    try:
-        number = int(str(value or "").strip())
-    except ValueError:
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 def message_ts_of(body: dict[str, Any]) -> str | None:
     return (body.get("container") or {}).get("message_ts")
 
@@ -84,7 +76,7 @@ async def _tell(respond: AsyncRespond | None, text: str) -> None:
 @deferred(ActionId.REVIEW_APPROVE, ActionId.REVIEW_REJECT)
 async def task_decision(run: DeferredClick) -> None:
     """Approve or Reject on one task (in a CLICK job)."""
-    task_id = task_id_of(run.click.value)
+    task_id = row_id(run.click.value)
     if task_id is None:
         await _tell(run.respond, NOT_MINE)
         return
@@ -139,7 +131,7 @@ async def on_edit_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
                          context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """Edit: open the modal, pre-filled, for someone who may review the task while it is still open."""
     await ack()
-    task_id = task_id_of(action.get("value"))
+    task_id = row_id(action.get("value"))
     if task_id is None:
         await _tell(respond, NOT_MINE)
         return
@@ -217,7 +209,7 @@ async def on_edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
     """Check the edit from reads alone (field errors keep the modal open); ack; then save it and update the message."""
     services = services_of(context)
     user_id = body["user"]["id"]
-    task_id = task_id_of(view.get("private_metadata"))
+    task_id = row_id(view.get("private_metadata"))
     if task_id is None:
         await ack(response_action="errors", errors={ReviewEditField.TITLE: NOT_MINE})
         return

@@ -23,7 +23,7 @@ from agents.access import load_actor, record_denial
 from agents.names import similar_names
 from agents.policy import Action, Actor, decide
 from agents.task_updates import TaskChange, UpdateOutcome, UpdateResult, update_task
-from blocks.ids import ActionId, CallbackId
+from blocks.ids import ActionId, CallbackId, row_id
 from blocks.task_blocks import (
     BLOCK_REASON_MAX,
     BlockReasonField,
@@ -56,14 +56,6 @@ CHOICE_BUTTONS = {
 EMPTY_REASON = "Say what is blocking it, so someone can help unblock it."
 
 
-def task_id_of(action: dict[str, Any]) -> int | None:
-    try:
-        value = int(str(action.get("value", "")).strip())
-    except ValueError:
-        return None
-    return value if 0 < value < 2**31 else None
-
-
 def _reply(body: dict[str, Any], respond: AsyncRespond) -> AsyncRespond | None:
     """respond() only works with a response_url: messages have one, the Home tab has none."""
     return respond if body.get("response_url") else None
@@ -78,7 +70,7 @@ async def _say(reply: AsyncRespond | None, message: dict[str, Any]) -> None:
 async def task_button(run: DeferredClick) -> None:
     """Done or Start on a task line (a DM, a reply, the Home tab), answered in a CLICK job."""
     actor = await current_actor(run.context, run.click.user_id, run.client)
-    task_id = task_id_of({"value": run.click.value})
+    task_id = row_id(run.click.value)
     change = BUTTON_CHANGES[ActionId(run.click.action_id)]
     await run_update(run.context, run.client, run.respond, actor, task_id, change)
 
@@ -89,7 +81,7 @@ async def on_block_button(ack: AsyncAck, body: dict[str, Any], action: dict[str,
     await ack()
     reply = _reply(body, respond)
     actor = await current_actor(context, body["user"]["id"], client)
-    task_id = task_id_of(action)
+    task_id = row_id(action.get("value"))
     async with services_of(context).db.reader() as session:
         found = await TaskUpdateRepository(session, Scope(actor.workspace_id)).task_with_launch(task_id or 0)
     if found is None:
