@@ -40,8 +40,7 @@ class JobName(StrEnum):
     REVIEW_DECIDED = "review_decided"  # (workspace_id, launch_id, page, key): review and plan messages in place
     SHOW_REVIEW_PAGE = "show_review_page"  # (workspace_id, launch_id, page): another page of the review message
     SHARE_HEALTH_CARD = "share_health_card"  # (workspace_id, outbox_id): post one shared health card row
-    # (workspace_id, user_id, action_id, value, response_url, message_ts, channel_id, action_ts): a button's whole
-    # answer, the listener having only acked (handlers/deferred.py)
+    # (the fields of handlers.deferred.Click): a button's whole answer, the listener having only acked
     CLICK = "click"
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -60,8 +60,8 @@ class Click:
         )
 
     def job_args(self) -> tuple[str, ...]:
-        return (self.workspace_id, self.user_id, self.action_id, self.value, self.response_url, self.message_ts,
-                self.channel_id, self.action_ts)
+        """The CLICK job's arguments: the fields in order (answer_click builds the Click back from them)."""
+        return astuple(self)
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,15 @@ def _respond_to(services: Services, response_url: str) -> AsyncRespond | None:
     return AsyncRespond(response_url=response_url)
 
 
-async def answer_click(services: Services, workspace_id: str, user_id: str, action_id: str, value: str = "",
-                       response_url: str = "", message_ts: str = "", channel_id: str = "",
-                       action_ts: str = "") -> None:
-    """The CLICK job: the registered work for the button, with what the listener had."""
+async def answer_click(services: Services, *fields: str) -> None:
+    """The CLICK job (its arguments are Click.job_args): the registered work for the button, with what the
+    listener had."""
     _load()
-    work = _WORK.get(action_id)
+    click = Click(*fields)
+    work = _WORK.get(click.action_id)
     if work is None:
-        log.warning("no deferred work for button %s; click dropped", action_id)
+        log.warning("no deferred work for button %s; click dropped", click.action_id)
         return
-    click = Click(workspace_id, user_id, action_id, value, response_url, message_ts, channel_id, action_ts)
-    client = await services.slack.for_workspace(workspace_id)
-    context = {"team_id": workspace_id, "user_id": user_id, SERVICES_KEY: services}
-    await work(DeferredClick(click, context, client, _respond_to(services, response_url)))
+    client = await services.slack.for_workspace(click.workspace_id)
+    context = {"team_id": click.workspace_id, "user_id": click.user_id, SERVICES_KEY: services}
+    await work(DeferredClick(click, context, client, _respond_to(services, click.response_url)))
