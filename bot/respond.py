@@ -24,3 +24,11 @@ class KeptAliveRespond(AsyncRespond):
         message = _build_message(**text) if isinstance(text, dict) else _build_message(text=text, **fields)
         client = AsyncWebhookClient(url=str(self.response_url), session=self.session)
         return await client.send_dict(message)
+
+
+def respond_to(response_url: str, http: aiohttp.ClientSession | None) -> AsyncRespond:
+    """A reply to `response_url`: over the process's kept-alive session when it has one (a web process), else
+    through Bolt's own respond (a worker)."""
+    if http is not None:
+        return KeptAliveRespond(response_url=response_url, session=http)
+    return AsyncRespond(response_url=response_url)

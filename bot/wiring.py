@@ -11,7 +11,7 @@ from bot.authorization import BotTokenAuthorizer
 from bot.installations import StoredBotAuthorize, build_oauth_flow, build_workspace_tokens
 from bot.jobs import InlineJobs, build_queue
 from bot.llm_setup import build_plan_models
-from bot.respond import KeptAliveRespond
+from bot.respond import respond_to
 from bot.services import SERVICES_KEY, Services, SlackClients, build_web_client
 from bot.settings import Settings
 from bot.team_guard import refuse_other_teams
@@ -61,7 +61,7 @@ def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer | None]:
         context[SERVICES_KEY] = services
         http = services.slack.http
         if http is not None and context.response_url:
-            context["respond"] = KeptAliveRespond(response_url=context.response_url, session=http)
+            context["respond"] = respond_to(context.response_url, http)
         return await next()
 
     register_all(app)

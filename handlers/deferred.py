@@ -25,6 +25,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs import JobName
+from bot.respond import respond_to
 from bot.services import SERVICES_KEY, Services, services_of
 
 log = logging.getLogger(__name__)
@@ -113,16 +114,6 @@ def _load() -> None:
         importlib.import_module(module)
 
 
-def _respond_to(services: Services, response_url: str) -> AsyncRespond | None:
-    if not response_url:
-        return None
-    if services.slack.http is not None:
-        from bot.respond import KeptAliveRespond
-
-        return KeptAliveRespond(response_url=response_url, session=services.slack.http)
-    return AsyncRespond(response_url=response_url)
-
-
 async def answer_click(services: Services, *fields: str) -> None:
     """The CLICK job (its arguments are Click.job_args): the registered work for the button, with what the
     listener had."""
@@ -134,4 +125,5 @@ async def answer_click(services: Services, *fields: str) -> None:
         return
     client = await services.slack.for_workspace(click.workspace_id)
     context = {"team_id": click.workspace_id, "user_id": click.user_id, SERVICES_KEY: services}
-    await work(DeferredClick(click, context, client, _respond_to(services, click.response_url)))
+    respond = respond_to(click.response_url, services.slack.http) if click.response_url else None
+    await work(DeferredClick(click, context, client, respond))
