@@ -102,6 +102,11 @@ class LaunchRepository:
         `launch` may be an alias of Launch."""
         return and_(launch.workspace_id == self.scope.workspace_id, launch.name_key == name.strip().casefold())
 
+    def role_of(self, slack_id: str) -> Any:
+        """A scalar subquery: the person's stored role in this workspace (NULL when never seen)."""
+        return select(User.role).where(User.workspace_id == self.scope.workspace_id,
+                                       User.slack_id == slack_id).scalar_subquery()
+
     def named_other_than(self, name: str, launch_id: Any) -> Any:
         """EXISTS: another launch of this workspace (than `launch_id`) is under `name`."""
         other = aliased(Launch)
@@ -116,9 +121,8 @@ class LaunchRepository:
     async def creator_check(self, slack_id: str, name: str) -> tuple[str | None, bool]:
         """What a new launch's submission checks before its ack, in one round trip: the person's role (None when
         never seen) and whether the name is taken in the workspace."""
-        role = select(User.role).where(User.workspace_id == self.scope.workspace_id, User.slack_id == slack_id)
         taken = select(Launch.id).where(self._named(name)).exists()
-        row = (await self.session.execute(select(role.scalar_subquery(), taken))).one()
+        row = (await self.session.execute(select(self.role_of(slack_id), taken))).one()
         return row[0], bool(row[1])
 
     async def list(self, *, channel_id: str | None = None, limit: int = 50) -> list[Launch]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from storage.enums import LaunchStatus
 from storage.launches import LaunchRepository, NewDependency, NewTask, dependency_rows
-from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, User, utcnow
+from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, utcnow
 from storage.scope import Scope
 
 PENDING = "pending"
@@ -182,10 +182,11 @@ class VersionRepository:
         its team, whether another launch of the workspace has the name, and whether the next version is already
         asked for."""
         ws = self.scope.workspace_id
-        role = select(User.role).where(User.workspace_id == ws, User.slack_id == slack_id).scalar_subquery()
+        launches = LaunchRepository(self.session, self.scope)
+        role = launches.role_of(slack_id)
         launch = (await self.session.execute(
             select(Launch, role,
-                   LaunchRepository(self.session, self.scope).named_other_than(name, launch_id),
+                   launches.named_other_than(name, launch_id),
                    select(LaunchVersion.id).where(LaunchVersion.workspace_id == ws,
                                                   LaunchVersion.launch_id == launch_id,
                                                   LaunchVersion.version == Launch.version + 1).exists())
