@@ -57,6 +57,15 @@ def _assert_exact(rig: Rig, tasks: int, edges: int) -> None:
     assert rig.fake.invalid == []
 
 
+async def _assert_all_linked_and_sent(rig: Rig, tasks: int) -> None:
+    """Every task has its remote item's id and URL, and every tracker outbox row is sent."""
+    async with rig.db.reader() as session:
+        links = list(await session.scalars(select(TrackerLink)))
+        rows = list(await session.scalars(select(Outbox).where(Outbox.destination.like("tracker:%"))))
+    assert len(links) == tasks and all(link.external_id and link.external_url for link in links)
+    assert {row.status for row in rows} == {OutboxStatus.SENT}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_sync_under_every_fault_creates_each_task_and_dependency_once(kind: str, rig_for) -> None:  # noqa: ANN001
     # The first calls fail in every way, a lost response first: the create happened but was never answered.
@@ -65,11 +74,7 @@ async def test_sync_under_every_fault_creates_each_task_and_dependency_once(kind
     await rig.sync()
     _assert_exact(rig, 12, await _edges(rig))
     assert faults.injected["lost"] >= 2
-    async with rig.db.reader() as session:
-        links = list(await session.scalars(select(TrackerLink)))
-        rows = list(await session.scalars(select(Outbox).where(Outbox.destination.like("tracker:%"))))
-    assert len(links) == 12 and all(link.external_id and link.external_url for link in links)
-    assert {row.status for row in rows} == {OutboxStatus.SENT}
+    await _assert_all_linked_and_sent(rig, 12)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -24,7 +24,7 @@ from storage.enums import OutboxKind, OutboxStatus, Role, TaskStatus
 from storage.models import Outbox, Task, User
 from storage.scope import Scope
 from storage.trackers import ConnectionStatus, TrackerConnection, TrackerLink
-from tests.test_tracker_sync import _assert_exact, _edges
+from tests.test_tracker_sync import _assert_all_linked_and_sent, _assert_exact, _edges
 
 KINDS = ["notion", "asana"]
 STARTS = {"notion": notion_fake.start, "asana": asana_fake.start}
@@ -72,11 +72,7 @@ async def test_every_fault_still_creates_each_task_and_dependency_once(kind: str
     await rig.sync()
     _assert_exact(rig, 8, await _edges(rig))
     assert faults.injected["lost"] >= 2 and faults.injected["timeout"] >= 1
-    async with rig.db.reader() as session:
-        links = list(await session.scalars(select(TrackerLink)))
-        rows = list(await session.scalars(select(Outbox).where(Outbox.destination.like("tracker:%"))))
-    assert len(links) == 8 and all(link.external_id and link.external_url for link in links)
-    assert {row.status for row in rows} == {OutboxStatus.SENT}
+    await _assert_all_linked_and_sent(rig, 8)
 
 
 @pytest.mark.parametrize("kind", KINDS)
