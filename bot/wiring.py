@@ -11,6 +11,7 @@ from bot.authorization import BotTokenAuthorizer
 from bot.installations import StoredBotAuthorize, build_oauth_flow, build_workspace_tokens
 from bot.jobs import InlineJobs, build_queue
 from bot.llm_setup import build_plan_models
+from bot.prompt_ack import answer_on_ack
 from bot.respond import respond_to
 from bot.services import SERVICES_KEY, Services, SlackClients, build_web_client
 from bot.settings import Settings
@@ -65,4 +66,5 @@ def build_app(services: Services) -> tuple[AsyncApp, BotTokenAuthorizer | None]:
         return await next()
 
     register_all(app)
+    answer_on_ack(app)
     return app, authorizer
