@@ -34,7 +34,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ack_interactions import prepare, run_clicks, schedule  # noqa: E402
+from bench.ack_interactions import collector_paused, prepare, run_clicks, schedule  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.standin.api import SlackStandIn  # noqa: E402
 from bot.standin.records import RecordedCall  # noqa: E402
@@ -153,17 +153,16 @@ async def app_process(
         worker: list[subprocess.Popen[bytes]] = []
         try:
             app_url = f"http://127.0.0.1:{port}"
-            async with aiohttp.ClientSession() as http:
-                for _ in range(200):
-                    try:
-                        async with http.get(app_url + "/healthz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    if server.poll() is not None:
-                        raise RuntimeError((folder / "serve.log").read_text())
-                    await asyncio.sleep(0.1)
+            # Every web process listening first: connections made while only the first one is up all stay with
+            # it (keep-alive), and the others would sit idle through the whole run.
+            for _ in range(600):
+                if (folder / "serve.log").read_text().count("Liftoff is running") >= processes:
+                    break
+                if server.poll() is not None:
+                    raise RuntimeError((folder / "serve.log").read_text())
+                await asyncio.sleep(0.1)
+            async with aiohttp.ClientSession() as http, http.get(app_url + "/healthz") as response:
+                assert response.status == 200, await response.text()
             yield app_url, (lambda: worker.append(start_worker(settings, folder / "worker.log", nice=WORKER_NICE)))
         finally:
             stop_worker(server)
@@ -242,7 +241,8 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                     assert ack.status == 200, ack.body
                     command_acks[trigger_id] = ack
 
-                await asyncio.gather(*(command(i) for i in range(requests)))
+                with collector_paused():
+                    await asyncio.gather(*(command(i) for i in range(requests)))
                 await standin.wait_for(lambda: len(standin.calls_to("views.open")) >= requests, timeout=120)
                 submissions = []
                 for i, trigger_id in enumerate(commands[i][1] for i in range(requests)):
@@ -266,7 +266,8 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                     submit_acks[users[i]["id"]] = ack
                     submit_acks[channels[i]["id"]] = ack
 
-                await asyncio.gather(*(submit(i) for i in range(requests)))
+                with collector_paused():
+                    await asyncio.gather(*(submit(i) for i in range(requests)))
                 submit_latencies = [a.elapsed_ms for k, a in submit_acks.items() if k.startswith("U")]
                 if jobs == "rq" and not worker_during_load:
                     start_worker_now()
