@@ -39,6 +39,10 @@ class PromptAck(AsyncAck):
 class PromptListenerRunner(AsyncioListenerRunner):
     """Bolt's runner, waiting on the listener's ack() instead of polling for it."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running: set[asyncio.Future[None]] = set()
+
     @classmethod
     def replacing(cls, runner: AsyncioListenerRunner) -> PromptListenerRunner:
         return cls(
@@ -60,6 +64,8 @@ class PromptListenerRunner(AsyncioListenerRunner):
         if listener.auto_acknowledgement:
             await ack()  # events: answered before the listener runs
         listener_task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
+        self._running.add(listener_task)  # the loop holds tasks weakly: this one runs on after the answer
+        listener_task.add_done_callback(self._running.discard)
         # A listener that fails (or ends) without ack() is answered by what its error handler left in ack.
         listener_task.add_done_callback(lambda _: _settle(ack.answered))
         timeout = asyncio.get_running_loop().call_later(listener.ack_timeout, _settle, ack.answered)
