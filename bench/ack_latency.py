@@ -161,6 +161,8 @@ async def app_process(
                 if server.poll() is not None:
                     raise RuntimeError((folder / "serve.log").read_text())
                 await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"not all {processes} web processes started:\n{(folder / 'serve.log').read_text()}")
             async with aiohttp.ClientSession() as http, http.get(app_url + "/healthz") as response:
                 assert response.status == 200, await response.text()
             yield app_url, (lambda: worker.append(start_worker(settings, folder / "worker.log", nice=WORKER_NICE)))
