@@ -66,6 +66,32 @@ async def _assert_all_linked_and_sent(rig: Rig, tasks: int) -> None:
     assert {row.status for row in rows} == {OutboxStatus.SENT}
 
 
+async def _forget_remote_ids(rig: Rig) -> None:
+    """As if the process died after each remote create and before its link was completed; the launch is queued
+    again."""
+    async with rig.db.session() as session:
+        for link in await session.scalars(select(TrackerLink)):
+            link.external_id = None
+        await tracker_sync.queue_launch(session, Scope(WORKSPACE), rig.launch_id)
+
+
+async def _assert_revoked_stops_and_tells_admins_once(rig: Rig, tasks: int) -> None:
+    """With the tracker refusing its credentials, two passes stop the connection and tell the one admin once."""
+    async with rig.db.session() as session:
+        session.add(User(workspace_id=WORKSPACE, slack_id="U0BOSS", name="Boss", role=Role.ADMIN))
+    rig.fake.revoked = True
+    await rig.sync()
+    await rig.sync()
+    async with rig.db.reader() as session:
+        connection = await session.get(TrackerConnection, rig.connection_id)
+        notices = list(await session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.TRACKER_STOPPED)))
+        waiting = list(await session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.TRACKER_TASK)))
+    assert connection is not None and connection.status == ConnectionStatus.STOPPED
+    assert [n.payload["channel"] for n in notices] == ["U0BOSS"]
+    # The launch row was expanded into one row per task; each waits, with the error, for a reconnect.
+    assert len(waiting) == tasks and all(row.status == OutboxStatus.PENDING and row.last_error for row in waiting)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_sync_under_every_fault_creates_each_task_and_dependency_once(kind: str, rig_for) -> None:  # noqa: ANN001
     # The first calls fail in every way, a lost response first: the create happened but was never answered.
@@ -111,11 +137,7 @@ async def test_a_crash_after_the_remote_create_never_duplicates(rig_for) -> None
     rig = await rig_for("linear", Faults(), tasks=2)
     report = await rig.sync()
     assert report[-1].created == 2
-    # As if the process died after the remote create and before the link was completed.
-    async with rig.db.session() as session:
-        for link in await session.scalars(select(TrackerLink)):
-            link.external_id = None
-        await tracker_sync.queue_launch(session, Scope(WORKSPACE), rig.launch_id)
+    await _forget_remote_ids(rig)
     await rig.sync()
     _assert_exact(rig, 2, await _edges(rig))
 
@@ -137,20 +159,7 @@ async def test_flagged_tasks_wait_for_their_review(rig_for) -> None:  # noqa: AN
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_revoked_key_stops_the_destination_and_tells_admins_once(kind: str, rig_for) -> None:  # noqa: ANN001
-    rig = await rig_for(kind, Faults(), tasks=2)
-    async with rig.db.session() as session:
-        session.add(User(workspace_id=WORKSPACE, slack_id="U0BOSS", name="Boss", role=Role.ADMIN))
-    rig.fake.revoked = True
-    await rig.sync()
-    await rig.sync()
-    async with rig.db.reader() as session:
-        connection = await session.get(TrackerConnection, rig.connection_id)
-        notices = list(await session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.TRACKER_STOPPED)))
-        waiting = list(await session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.TRACKER_TASK)))
-    assert connection is not None and connection.status == ConnectionStatus.STOPPED
-    assert [n.payload["channel"] for n in notices] == ["U0BOSS"]
-    # The launch row was expanded into one row per task; each waits, with the error, for a reconnect.
-    assert len(waiting) == 2 and all(row.status == OutboxStatus.PENDING and row.last_error for row in waiting)
+    await _assert_revoked_stops_and_tells_admins_once(await rig_for(kind, Faults(), tasks=2), tasks=2)
 
 
 async def test_retrying_honours_retry_after_then_gives_up() -> None:

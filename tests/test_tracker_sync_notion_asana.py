@@ -20,11 +20,17 @@ from integrations.fakes.faults import Faults
 from integrations.fakes.notion_fake import FakeNotion, default_properties
 from integrations.fakes.sync_rig import KEY, WORKSPACE, Rig, build_rig
 from integrations.trackers import TrackerClient, build_client
-from storage.enums import OutboxKind, OutboxStatus, Role, TaskStatus
-from storage.models import Outbox, Task, User
+from storage.enums import TaskStatus
+from storage.models import Task
 from storage.scope import Scope
-from storage.trackers import ConnectionStatus, TrackerConnection, TrackerLink
-from tests.test_tracker_sync import _assert_all_linked_and_sent, _assert_exact, _edges
+from storage.trackers import TrackerLink
+from tests.test_tracker_sync import (
+    _assert_all_linked_and_sent,
+    _assert_exact,
+    _assert_revoked_stops_and_tells_admins_once,
+    _edges,
+    _forget_remote_ids,
+)
 
 KINDS = ["notion", "asana"]
 STARTS = {"notion": notion_fake.start, "asana": asana_fake.start}
@@ -110,11 +116,7 @@ async def test_an_update_moves_the_status_redacts_and_an_unchanged_task_sends_no
 async def test_a_crash_after_the_remote_create_finds_the_marker_instead_of_creating_twice(kind: str, rig_for) -> None:  # noqa: ANN001
     rig = await rig_for(kind, Faults(), tasks=3)
     assert (await rig.sync())[-1].created == 3
-    # As if the process died after each remote create and before its link was completed.
-    async with rig.db.session() as session:
-        for link in await session.scalars(select(TrackerLink)):
-            link.external_id = None
-        await tracker_sync.queue_launch(session, Scope(WORKSPACE), rig.launch_id)
+    await _forget_remote_ids(rig)
     reports = await rig.sync()
     assert sum(r.created for r in reports) == 0
     _assert_exact(rig, 3, await _edges(rig))
@@ -135,19 +137,7 @@ async def test_retry_after_of_a_429_is_honoured(kind: str, rig_for) -> None:  # 
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_revoked_token_stops_the_destination_and_tells_admins_once(kind: str, rig_for) -> None:  # noqa: ANN001
-    rig = await rig_for(kind, Faults(), tasks=2)
-    async with rig.db.session() as session:
-        session.add(User(workspace_id=WORKSPACE, slack_id="U0BOSS", name="Boss", role=Role.ADMIN))
-    rig.fake.revoked = True
-    await rig.sync()
-    await rig.sync()
-    async with rig.db.reader() as session:
-        connection = await session.get(TrackerConnection, rig.connection_id)
-        notices = list(await session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.TRACKER_STOPPED)))
-        waiting = list(await session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.TRACKER_TASK)))
-    assert connection is not None and connection.status == ConnectionStatus.STOPPED
-    assert [n.payload["channel"] for n in notices] == ["U0BOSS"]
-    assert len(waiting) == 2 and all(row.status == OutboxStatus.PENDING and row.last_error for row in waiting)
+    await _assert_revoked_stops_and_tells_admins_once(await rig_for(kind, Faults(), tasks=2), tasks=2)
 
 
 @pytest.mark.parametrize("kind", KINDS)
