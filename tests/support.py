@@ -122,6 +122,22 @@ async def postgres_database() -> AsyncIterator[str]:
             await admin.close()
 
 
+
+@asynccontextmanager
+async def migrated_database(backend: str, folder: Path) -> AsyncIterator[str]:
+    """The URL of a migrated, empty database: a SQLite file in `folder` ("sqlite") or a fresh PostgreSQL database
+    ("postgres", dropped afterwards)."""
+    from storage.migrate import upgrade_async
+
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder}/liftoff.db"
+        await upgrade_async(url)
+        yield url
+        return
+    async with postgres_database() as url:
+        await upgrade_async(url)
+        yield url
+
 @dataclass
 class Stack:
     """A whole running Liftoff: the app, its Slack stand-in, a simulated Slack client, maybe a worker."""

@@ -17,20 +17,13 @@ from bot import audit_command
 from bot.settings import Settings
 from storage.audit import AuditChain, AuditEntry, AuditLog
 from storage.db import Database
-from storage.migrate import upgrade_async
 from storage.scope import Scope
-from tests.support import postgres_database
+from tests.support import migrated_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/audit.db"
-        await upgrade_async(url)
-        yield Settings(database_url=url)
-        return
-    async with postgres_database() as url:
-        await upgrade_async(url)
+    async with migrated_database(request.param, tmp_path) as url:
         yield Settings(database_url=url)
 
 

@@ -20,11 +20,10 @@ from bot.llm_setup import build_plan_models
 from bot.settings import Settings
 from storage.db import Database
 from storage.llm_usage import LlmUsage, LlmUsageRepository, UsageRecord
-from storage.migrate import upgrade_async
 from storage.scope import Scope
 from storage.workspaces import WorkspaceRepository
 from tests.llm_stubs import LlmStubServer, anthropic_error, anthropic_message, openai_completion
-from tests.support import postgres_database
+from tests.support import migrated_database
 from tests.test_llm_planner import fresh, stub
 
 VOCAB = Vocabulary(people={"U100": "Maya Chen", "U101": "Omar Haddad"}, departments=("Engineering", "Sales"),
@@ -125,11 +124,7 @@ NOW = datetime(2026, 8, 14, 10, 0, tzinfo=UTC)
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     async with AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('ask') / 'ask.db'}"
-        else:
-            url = await stack.enter_async_context(postgres_database())
-        await upgrade_async(url)
+        url = await stack.enter_async_context(migrated_database(request.param, tmp_path_factory.mktemp("ask")))
         database = Database(url)
         stack.push_async_callback(database.dispose)
         async with database.session() as session:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,14 +18,13 @@ from agents.okr_progress import OkrRules, Window, kr_verdict
 from agents.query import _select_on_board, load_board, run_query, status_rule, vocabulary_of
 from agents.query_types import Intent, OkrQuery, QueryFilters, Subject
 from storage.db import Database
-from storage.migrate import upgrade_async
 from storage.okr_enums import ObjectiveLevel, OkrStatus
 from storage.okr_models import KeyResult
 from storage.okr_query import OkrQueryRepository, status_severity
 from storage.okrs import OkrRepository
 from storage.scope import Scope
 from storage.workspaces import WorkspaceRepository
-from tests.support import postgres_database, require_service
+from tests.support import migrated_database
 
 WS = "T0SQLPATH"
 TODAY = date(2026, 8, 19)
@@ -71,13 +69,7 @@ def kr(rng: random.Random, key: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    async with AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('okrsql')}/t.db"
-        else:
-            require_service("PostgreSQL", "127.0.0.1", 5432)
-            url = await stack.enter_async_context(postgres_database())
-        await upgrade_async(url)
+    async with migrated_database(request.param, tmp_path_factory.mktemp("okrsql")) as url:
         database = Database(url)
         async with database.session() as session:
             await WorkspaceRepository(session, Scope(WS)).ensure()
