@@ -5,7 +5,7 @@ Show health is answered in a CLICK job (handlers/deferred.py registers its liste
 from __future__ import annotations
 
 from agents.policy import Action, decide
-from blocks.ids import ActionId
+from blocks.ids import ActionId, row_id
 from handlers.access import current_actor, refuse
 from handlers.deferred import DeferredClick, deferred
 from handlers.launch_command import status_message
@@ -19,9 +19,8 @@ async def show_health(run: DeferredClick) -> None:
     respond = run.respond
     if respond is None:  # only messages carry this button, and they have a response_url
         return
-    try:
-        launch_id = int(run.click.value.strip())
-    except ValueError:
+    launch_id = row_id(run.click.value)
+    if launch_id is None:
         await respond(response_type="ephemeral", replace_original=False, text="That button is not one of mine.")
         return
     actor = await current_actor(run.context, run.click.user_id, run.client)

@@ -19,7 +19,7 @@ from agents.names import similar_names
 from agents.policy import Action, Actor, decide, deny
 from blocks import launch_messages
 from blocks.health_card import health_card, launch_choices, launch_not_found
-from blocks.ids import ActionId
+from blocks.ids import ActionId, row_id
 from bot.jobs import JobName
 from bot.services import services_of
 from bot.share_delivery import share_payload
@@ -90,10 +90,7 @@ async def share_health(run: DeferredClick) -> None:
 
     Answered in a CLICK job (handlers/deferred.py)."""
     click, reply = run.click, run.respond
-    try:
-        launch_id = int(click.value.strip())
-    except ValueError:
-        launch_id = 0
+    launch_id = row_id(click.value) or 0
     actor = await current_actor(run.context, click.user_id, run.client)
     services = run.services
     scope = Scope(click.workspace_id, actor.user_id)
@@ -116,8 +113,8 @@ async def share_health(run: DeferredClick) -> None:
         row = await OutboxRepository(session, scope).add(
             workspace_id=scope.workspace_id, destination=Destination.SLACK, kind=OutboxKind.HEALTH_CARD_SHARE,
             idempotency_key=key, payload=share_payload(launch, channel, actor.user_id, click.response_url or None))
-        row_id = row.id
-    await services.jobs.enqueue(JobName.SHARE_HEALTH_CARD, scope.workspace_id, row_id)
+        outbox_id = row.id
+    await services.jobs.enqueue(JobName.SHARE_HEALTH_CARD, scope.workspace_id, outbox_id)
 
 
 async def _tell(reply: AsyncRespond | None, text: str) -> None:

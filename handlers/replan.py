@@ -22,7 +22,7 @@ from agents.names import similar_names
 from agents.policy import Action, Actor, decide
 from blocks import launch_messages, plan_versions
 from blocks.health_card import launch_not_found
-from blocks.ids import ActionId, BriefField, CallbackId
+from blocks.ids import ActionId, BriefField, CallbackId, row_id
 from blocks.replan_modal import replan_modal
 from blocks.text import escape
 from bot.jobs import JobName
@@ -113,13 +113,6 @@ async def on_replan_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[st
     await open_replan(context, client, reply, actor, launch, body.get("trigger_id"))
 
 
-def _launch_id(view: dict[str, Any]) -> int | None:
-    try:
-        return int(str(view.get("private_metadata") or "").strip())
-    except ValueError:
-        return None
-
-
 async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                               context: AsyncBoltContext, client: AsyncWebClient) -> None:
     services = services_of(context)
@@ -127,7 +120,7 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
     scope = Scope(context["team_id"], user_id)
     form = read_brief_form(view["state"]["values"])
     today = datetime.now(LATEST_TIME_ZONE).date()
-    launch_id = _launch_id(view)
+    launch_id = row_id(view.get("private_metadata"))
     # Before the ack, one read (no Slack call, no lock, no write): the person was resolved when they asked for the
     # modal. The planning itself runs in the REPLAN_LAUNCH job, never here.
     async with services.db.reader() as session:
