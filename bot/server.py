@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from bot.services import Services
+from bot.slack_request import to_bolt_request
 
 log = logging.getLogger(__name__)
 

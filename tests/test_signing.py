@@ -13,6 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.authorization import BotTokenAuthorizer
 from bot.services import Services, SlackClients
 from bot.settings import Settings
+from bot.slack_request import SlackHttpRequest
 from bot.wiring import build_app
 from storage.db import Database
 from tests.support import SHARED
@@ -35,9 +36,10 @@ def app_for(secret: str):  # noqa: ANN201
 
 
 def request(body: str, timestamp: str, signature: str) -> AsyncBoltRequest:
-    headers = {"content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [timestamp],
-               "x-slack-signature": [signature]}
-    return AsyncBoltRequest(body=body, headers=headers)
+    """The request as the web server builds it (bot/slack_request.py): the signature is checked on its raw body."""
+    headers = {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp,
+               "x-slack-signature": signature}
+    return SlackHttpRequest(body=body, query="", headers=headers)
 
 
 @pytest.fixture
