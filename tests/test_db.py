@@ -1,8 +1,11 @@
-"""The database layer's own behaviour: pool warming, plain readers, snapshots."""
+"""The database layer's own behaviour: pool warming, a pool that keeps what it opens, plain readers, snapshots."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import asyncio
+
+from pytest_mock import MockerFixture
+from sqlalchemy import event, text
 
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -24,5 +27,30 @@ async def test_warming_opens_pooled_connections_up_front_and_readers_need_no_tra
             async with db.snapshot() as session:
                 first = await session.scalar(text("SELECT now()"))
                 assert await session.scalar(text("SELECT now()")) == first  # one transaction throughout
+        finally:
+            await db.dispose()
+
+
+async def test_a_burst_past_the_pool_waits_for_connections_and_keeps_them(mocker: MockerFixture) -> None:
+    """No overflow connections opened and closed again per burst: each costs the web process a connect."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    mocker.patch("storage.db.POOL_CONNECTIONS", 6)
+    async with postgres_database() as url:
+        await upgrade_async(url)
+        db = Database(url)
+        pool = db.engine.sync_engine.pool
+        opened: list[object] = []
+        event.listen(pool, "connect", lambda *args: opened.append(args[0]))
+
+        async def read() -> None:
+            async with db.reader() as session:
+                await session.execute(text("SELECT pg_sleep(0.05)"))
+
+        try:
+            await asyncio.gather(*(read() for _ in range(15)))  # more sessions at once than connections
+            assert len(opened) == 6
+            assert pool.checkedin() == 6  # type: ignore[attr-defined]
+            await asyncio.gather(*(read() for _ in range(15)))
+            assert len(opened) == 6  # the next burst reuses them
         finally:
             await db.dispose()
