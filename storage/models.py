@@ -136,7 +136,9 @@ class LaunchMember(Base):
 
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (UniqueConstraint("launch_id", "key"),)
+    # A person's tasks in a workspace (Home, digest, reminders, calendar): migration 0014.
+    __table_args__ = (UniqueConstraint("launch_id", "key"), Index("ix_tasks_workspace_assignee", "workspace_id",
+                                                                   "assignee_slack_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
