@@ -1,15 +1,22 @@
-"""The database layer's own behaviour: pool warming, a pool that keeps what it opens, plain readers, snapshots."""
+"""The database layer's own behaviour: the migrations build the models' schema; pool warming, a pool that keeps
+what it opens, plain readers, snapshots."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from pytest_mock import MockerFixture
 from sqlalchemy import event, text
 
+import storage.schema  # noqa: F401  (registers every model on Base.metadata, as the migrations' env does)
 from storage.db import Database
 from storage.migrate import upgrade_async
-from tests.support import postgres_database, require_service
+from storage.models import Base
+from tests.support import migrated_database, postgres_database, require_service
 
 
 async def test_warming_opens_pooled_connections_up_front_and_readers_need_no_transaction() -> None:
@@ -54,3 +61,17 @@ async def test_a_burst_past_the_pool_waits_for_connections_and_keeps_them(mocker
             assert len(opened) == 6  # the next burst reuses them
         finally:
             await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_the_migrations_build_exactly_the_models_schema(backend: str, tmp_path: Path) -> None:
+    """A column, index or constraint added to a model without its migration (or the other way round) shows here."""
+    async with migrated_database(backend, tmp_path) as url:
+        db = Database(url)
+        try:
+            async with db.engine.connect() as connection:
+                drift = await connection.run_sync(
+                    lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+        finally:
+            await db.dispose()
+    assert drift == []
