@@ -100,10 +100,7 @@ async def on_replan_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[st
     await ack()
     reply = respond if body.get("response_url") else None
     actor = await current_actor(context, body["user"]["id"], client)
-    try:
-        launch_id = int(str(action.get("value", "")).strip())
-    except ValueError:
-        launch_id = 0
+    launch_id = row_id(action.get("value")) or 0
     async with services_of(context).db.reader() as session:
         launch = await LaunchRepository(session, Scope(context["team_id"])).get(launch_id) if launch_id else None
     if launch is None:
