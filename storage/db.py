@@ -46,8 +46,8 @@ def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
         # about forty sessions at a burst's peak (each request's read before its ack, the writes of those acked
         # just before). With twenty kept and twenty overflow, every burst opened and closed overflow connections,
         # and a new asyncpg connection costs milliseconds of CPU (its type codecs are set up with round trips of
-        # their own) on the loop that answers Slack: a re-plan burst's acks went from p99 ~90 to ~200 ms. Past
-        # the cap a session waits for a connection, which costs nothing while it waits.
+        # their own) on the loop that answers Slack: a re-plan burst's acks were p99 ~200 ms with that churn, ~90 ms
+        # without. Past the cap a session waits for a connection, which costs nothing while it waits.
         # No pre-ping: on asyncpg it is a transaction and a statement (three round trips) at every checkout. A
         # connection the server dropped fails its first use instead, and SQLAlchemy then invalidates the whole
         # pool, so one request sees the error; recycling retires connections before a firewall or PgBouncer
