@@ -79,14 +79,18 @@ def launch_state(launch: Launch) -> dict[str, Any]:
             "team": [m.slack_id for m in launch.members]}
 
 
-async def request_replan(db: Database, scope: Scope, launch: Launch, checked: ValidBrief, user_id: str) -> int:
-    """Store the request as the next version's pending row and audit it; returns that version.
+async def request_replan(db: Database, scope: Scope, launch_id: int, version: int, checked: ValidBrief,
+                         user_id: str) -> bool:
+    """Store the request as the launch's pending row of `version` and audit it, with the launch as it stood;
+    False when the launch is gone.
 
     Raises IntegrityError when a re-plan of this version was already requested.
     """
-    version = launch.version + 1
     request = ReplanRequest(checked.name, checked.launch_type, checked.channel, list(checked.team))
     async with db.session() as session:
+        launch = await LaunchRepository(session, scope).get(launch_id)
+        if launch is None:
+            return False
         await VersionRepository(session, scope).request(
             launch, version, request.to_json(), brief=checked.brief, target_date=checked.target_date,
             created_by=user_id,
@@ -96,7 +100,7 @@ async def request_replan(db: Database, scope: Scope, launch: Launch, checked: Va
             before=launch_state(launch),
             after={**request.to_json(), "version": version, "target_date": checked.target_date},
         )
-    return version
+    return True
 
 
 async def prepare_replan(db: Database, workspace_id: str, launch_id: int, version: int) -> bool:

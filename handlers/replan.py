@@ -119,7 +119,7 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
     today = datetime.now(LATEST_TIME_ZONE).date()
     launch_id = row_id(view.get("private_metadata"))
     # Before the ack, one read (no Slack call, no lock, no write): the person was resolved when they asked for the
-    # modal. The planning itself runs in the REPLAN_LAUNCH job, never here.
+    # modal. The request is stored after the ack; the planning itself runs in the REPLAN_LAUNCH job, never here.
     async with services.db.reader() as session:
         found = await VersionRepository(session, scope).replan_check(user_id, launch_id or 0,
                                                                      " ".join(form.name.split()))
@@ -143,11 +143,16 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
         await ack(response_action="errors", errors={BriefField.NAME: ALREADY_RUNNING})
         return
     await ack()
+    version = launch.version + 1
     try:
-        version = await replan.request_replan(services.db, scope, launch, checked, user_id)
+        requested = await replan.request_replan(services.db, scope, launch.id, version, checked, user_id)
     except IntegrityError:
         # Another submission asked for the same version a moment ago; that one goes ahead.
         await client.chat_postMessage(channel=user_id, text=ALREADY_RUNNING)
+        return
+    if not requested:
+        gone = f"{escape(launch.name)} no longer exists; nothing was re-planned."
+        await client.chat_postMessage(channel=user_id, text=gone)
         return
     await services.jobs.enqueue(JobName.REPLAN_LAUNCH, scope.workspace_id, launch.id, version)
 

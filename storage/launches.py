@@ -9,11 +9,16 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from storage.enums import LaunchStatus, ReviewState, TaskStatus
 from storage.models import Dependency, Launch, LaunchMember, Task, User, utcnow
 from storage.scope import Scope
+
+
+def name_key(name: str) -> str:
+    """How a launch's name is compared (and kept unique in its workspace): trimmed and case-folded."""
+    return name.strip().casefold()
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class LaunchRepository:
         launch = Launch(
             workspace_id=self.scope.workspace_id,
             name=name,
-            name_key=name.casefold(),
+            name_key=name_key(name),
             brief=brief,
             target_date=target_date,
             launch_type=launch_type,
@@ -97,20 +102,14 @@ class LaunchRepository:
             self._launches().where(Launch.id == launch_id).options(selectinload(Launch.members))
         )
 
-    def _named(self, name: str, launch: Any = Launch) -> Any:
-        """The condition for this workspace's launch under `name` (compared as stored: trimmed, case-folded);
-        `launch` may be an alias of Launch."""
-        return and_(launch.workspace_id == self.scope.workspace_id, launch.name_key == name.strip().casefold())
+    def _named(self, name: str) -> Any:
+        """The condition for this workspace's launch under `name` (compared as stored: trimmed, case-folded)."""
+        return and_(Launch.workspace_id == self.scope.workspace_id, Launch.name_key == name_key(name))
 
     def role_of(self, slack_id: str) -> Any:
         """A scalar subquery: the person's stored role in this workspace (NULL when never seen)."""
         return select(User.role).where(User.workspace_id == self.scope.workspace_id,
                                        User.slack_id == slack_id).scalar_subquery()
-
-    def named_other_than(self, name: str, launch_id: Any) -> Any:
-        """EXISTS: another launch of this workspace (than `launch_id`) is under `name`."""
-        other = aliased(Launch)
-        return select(other.id).where(self._named(name, other), other.id != launch_id).exists()
 
     async def by_name(self, name: str) -> Launch | None:
         return await self.session.scalar(select(Launch).where(self._named(name)))

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
 from storage.enums import LaunchStatus
-from storage.launches import LaunchRepository, NewDependency, NewTask, dependency_rows
-from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, utcnow
+from storage.launches import NewDependency, NewTask, dependency_rows, name_key
+from storage.models import Dependency, Launch, LaunchMember, LaunchVersion, Task, User, utcnow
 from storage.scope import Scope
 
 PENDING = "pending"
@@ -157,11 +157,47 @@ class PlanChanges:
 
 
 @dataclass(frozen=True)
+class ReplanTarget:
+    """The launch a re-plan submission names, as its check reads it before the ack (its team is read after)."""
+
+    id: int
+    workspace_id: str
+    name: str
+    status: str
+    version: int
+    created_by: str
+
+
+@dataclass(frozen=True)
 class ReplanCheck:
     role: str | None  # None: never seen
-    launch: Launch | None  # None: no such launch in the workspace
+    launch: ReplanTarget | None  # None: no such launch in the workspace
     name_taken: bool  # by another launch of the workspace
     pending: bool  # the launch's next version is already asked for
+
+
+def _replan_check_statements() -> tuple[Any, Any]:
+    """The re-plan submission's check, and the role alone (when no launch matched), built once with parameters
+    :ws, :launch_id, :slack_id and :name_key. Built per submission, with the launch as an ORM entity and its
+    team, this one read cost ~2 ms of CPU before the ack; that is 40 ms for the last of 20 arriving at once."""
+    ws, launch_id = bindparam("ws"), bindparam("launch_id")
+    role = (select(User.role).where(User.workspace_id == ws, User.slack_id == bindparam("slack_id"))
+            .scalar_subquery())
+    other = aliased(Launch, name="other_launch")
+    name_taken = (select(other.id)
+                  .where(other.workspace_id == ws, other.name_key == bindparam("name_key"), other.id != launch_id)
+                  .exists())
+    pending = (select(LaunchVersion.id)
+               .where(LaunchVersion.workspace_id == ws, LaunchVersion.launch_id == launch_id,
+                      LaunchVersion.version == Launch.version + 1)
+               .exists())
+    check = (select(Launch.id, Launch.workspace_id, Launch.name, Launch.status, Launch.version, Launch.created_by,
+                    role.label("role"), name_taken.label("name_taken"), pending.label("pending"))
+             .where(Launch.workspace_id == ws, Launch.id == launch_id))
+    return check, select(role)
+
+
+_REPLAN_CHECK, _ROLE = _replan_check_statements()
 
 
 class VersionRepository:
@@ -178,24 +214,17 @@ class VersionRepository:
         return await self.session.scalar(self._versions(launch_id).where(LaunchVersion.version == version))
 
     async def replan_check(self, slack_id: str, launch_id: int, name: str) -> ReplanCheck:
-        """What a re-plan's submission checks before its ack, in one round trip: the person's role, the launch with
-        its team, whether another launch of the workspace has the name, and whether the next version is already
-        asked for."""
-        ws = self.scope.workspace_id
-        launches = LaunchRepository(self.session, self.scope)
-        role = launches.role_of(slack_id)
-        launch = (await self.session.execute(
-            select(Launch, role,
-                   launches.named_other_than(name, launch_id),
-                   select(LaunchVersion.id).where(LaunchVersion.workspace_id == ws,
-                                                  LaunchVersion.launch_id == launch_id,
-                                                  LaunchVersion.version == Launch.version + 1).exists())
-            .where(Launch.workspace_id == ws, Launch.id == launch_id)
-            .options(joinedload(Launch.members))  # the policy reads them; joined, so still one round trip
-        )).unique().one_or_none()
-        if launch is None:
-            return ReplanCheck(await self.session.scalar(select(role)), None, False, False)
-        return ReplanCheck(launch[1], launch[0], bool(launch[2]), bool(launch[3]))
+        """What a re-plan's submission checks before its ack, in one round trip: the person's role, the launch,
+        whether another launch of the workspace has the name, and whether the next version is already asked for."""
+        params = {"ws": self.scope.workspace_id, "launch_id": launch_id, "slack_id": slack_id,
+                  "name_key": name_key(name)}
+        # Plain rows on the session's connection: no ORM objects to build for a check.
+        connection = await self.session.connection()
+        row = (await connection.execute(_REPLAN_CHECK, params)).one_or_none()
+        if row is None:
+            return ReplanCheck((await connection.execute(_ROLE, params)).scalar(), None, False, False)
+        target = ReplanTarget(row.id, row.workspace_id, row.name, row.status, row.version, row.created_by)
+        return ReplanCheck(row.role, target, bool(row.name_taken), bool(row.pending))
 
     async def list(self, launch_id: int) -> list[LaunchVersion]:
         return list(await self.session.scalars(self._versions(launch_id).order_by(LaunchVersion.version)))
@@ -329,7 +358,7 @@ class VersionRepository:
             .where(Launch.workspace_id == self.scope.workspace_id, Launch.id == launch_id)
             .values(
                 name=changes.name,
-                name_key=changes.name.casefold(),
+                name_key=name_key(changes.name),
                 brief=changes.brief,
                 target_date=changes.target_date,
                 launch_type=changes.launch_type,

@@ -195,7 +195,8 @@ async def test_a_replan_keeps_the_numbers_and_adds_new_ones(planned: tuple[Datab
     team = [m.slack_id for m in TEAM if m.slack_id]
     checked = ValidBrief(name=launch.name, brief=text, target_date=TARGET, team=team, channel="C1",
                          launch_type="mobile_release")
-    version = await replan.request_replan(db, scope, launch, checked, PM)
+    version = launch.version + 1
+    assert await replan.request_replan(db, scope, launch.id, version, checked, PM)
     assert await replan.prepare_replan(db, WS, launch_id, version)
     stub.reset()
     stub.anthropic.queue(anthropic_message(llm_plan(

@@ -301,6 +301,7 @@ async def test_a_replan_already_asked_for_is_refused_in_the_modal(stack: Stack) 
     async with stack.db.reader() as session:
         check = await VersionRepository(session, Scope(launch.workspace_id)).replan_check(PM, launch.id, launch.name)
         assert check.launch is not None and check.launch.id == launch.id and check.role is not None
+        assert (check.launch.version, check.launch.status, check.launch.created_by) == (1, LaunchStatus.PLANNED, PM)
         assert not check.name_taken and not check.pending  # its own name is not taken
         taken = await VersionRepository(session, Scope(launch.workspace_id)).replan_check(PM, launch.id, other.name)
         assert taken.name_taken
@@ -379,7 +380,8 @@ async def test_a_replan_that_fails_the_pii_check_changes_nothing_and_says_why(
     assert stored is not None
     checked = ValidBrief(name=stored.name, brief="A new brief", target_date=stored.target_date,
                          team=[PM], channel=CHANNEL, launch_type="software_release")
-    version = await replan.request_replan(stack.db, Scope(launch.workspace_id, PM), stored, checked, PM)
+    version = stored.version + 1
+    assert await replan.request_replan(stack.db, Scope(launch.workspace_id, PM), stored.id, version, checked, PM)
 
     class Broken:
         def analyze(self, **_: Any) -> list[Any]:
@@ -401,3 +403,6 @@ async def test_a_replan_that_fails_the_pii_check_changes_nothing_and_says_why(
     assert await count(stack, AuditEntry, action="launch.replan_failed", target=f"launch:{launch.id}") == 1
     # Asked again, the job finds nothing to do.
     assert not await replan.prepare_replan(stack.db, launch.workspace_id, launch.id, version)
+    # A launch deleted between the check and the request: nothing is stored.
+    assert not await replan.request_replan(stack.db, Scope(launch.workspace_id, PM), 10**9, 2, checked, PM)
+    assert await count(stack, LaunchVersion, launch_id=10**9) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from agents.policy.core import ALLOW, Actor, Decision, deny, rule
 from storage.enums import Role
@@ -27,7 +28,18 @@ class Action(StrEnum):
     LAUNCH_PII_VIEW = "launch.pii_view"  # see the originals behind a launch's PII placeholders
 
 
-def is_launch_pm(actor: Actor, launch: Launch | None) -> bool:
+class OwnedLaunch(Protocol):
+    """What the PM-or-admin rules read of a launch: a stored Launch, or a check's summary of one
+    (storage.versions.ReplanTarget, read before a re-plan submission's ack)."""
+
+    @property
+    def workspace_id(self) -> str: ...
+
+    @property
+    def created_by(self) -> str: ...
+
+
+def is_launch_pm(actor: Actor, launch: OwnedLaunch | None) -> bool:
     return launch is not None and launch.created_by == actor.user_id
 
 
@@ -44,7 +56,7 @@ def may_view(actor: Actor, launch: Launch | None = None) -> Decision:
 
 
 @rule(Action.LAUNCH_REPLAN, Action.LAUNCH_TRACKER)
-def may_replan(actor: Actor, launch: Launch | None = None) -> Decision:
+def may_replan(actor: Actor, launch: OwnedLaunch | None = None) -> Decision:
     if launch is None:
         return deny("That launch does not exist in this workspace.")
     if actor.is_admin or is_launch_pm(actor, launch):
