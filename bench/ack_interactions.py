@@ -75,8 +75,8 @@ def targets_for(standin: SlackStandIn, user_id: str, channel_id: str) -> list[Ta
     return found
 
 
-def schedule(targets: list[Target], count: int) -> list[Target]:
-    """Up to `count` clicks, taking the kinds in turn so each kind is measured; each button once."""
+def schedule(targets: list[Target], count: int, kinds: tuple[str, ...] = CLICKED) -> list[Target]:
+    """Up to `count` clicks of `kinds`, taking the kinds in turn so each kind is measured; each button once."""
     by_kind: dict[str, list[Target]] = defaultdict(list)
     seen: set[tuple[str, str, str]] = set()
     for target in targets:
@@ -84,7 +84,7 @@ def schedule(targets: list[Target], count: int) -> list[Target]:
         if key not in seen:
             seen.add(key)
             by_kind[target.action_id].append(target)
-    queues = [iter(by_kind[kind]) for kind in CLICKED if by_kind.get(kind)]
+    queues = [iter(by_kind[kind]) for kind in kinds if by_kind.get(kind)]
     chosen: list[Target] = []
     while queues and len(chosen) < count:
         for queue in list(queues):

@@ -9,7 +9,8 @@ A call counts against a request when it carries that request's trigger_id, user 
 
 Then the PMs of the first launches planned click the launch surfaces' buttons (bench/ack_interactions.py).
 
-    python bench/ack_latency.py [--requests 500] [--concurrency 20] [--clicks 500] [--jobs rq|inline]
+    python bench/ack_latency.py [--requests 500] [--concurrency 20] [--clicks 500] [--kinds ACTION_ID ...]
+                                [--jobs rq|inline] [--processes N]
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ack_interactions import collector_paused, prepare, run_clicks, schedule  # noqa: E402
+from bench.ack_interactions import CLICKED, collector_paused, prepare, run_clicks, schedule  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.standin.api import SlackStandIn  # noqa: E402
 from bot.standin.records import RecordedCall  # noqa: E402
@@ -55,6 +58,29 @@ REDIS_URL = "redis://127.0.0.1:6379/8"
 # The RQ worker shares this machine's cores with the web process it is measured against; in production it runs on
 # machines of its own. At a lower CPU priority it takes what the web process leaves, as it would there.
 WORKER_NICE = 10
+
+
+def web_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by the web process `pid` and the web processes it started."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+        pending.extend(int(child) for child in children)
+    return total
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    start_worker: Callable[[], None]
+    web_cpu: Callable[[], float]
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -122,8 +148,8 @@ def calls_before_ack(calls: list[RecordedCall], acks: dict[str, Ack]) -> int:
 @asynccontextmanager
 async def app_process(
     standin: SlackStandIn, secret: str, folder: Path, database: str, jobs: str, processes: int = 1
-) -> AsyncIterator[str]:
-    """`liftoff serve` in its own process (plus an RQ worker), as in production; yields its URL."""
+) -> AsyncIterator[RunningApp]:
+    """`liftoff serve` in its own process (plus an RQ worker), as in production."""
     async with AsyncExitStack() as stack:
         if database == "postgres":
             url = await stack.enter_async_context(postgres_database())
@@ -165,7 +191,11 @@ async def app_process(
                 raise RuntimeError(f"not all {processes} web processes started:\n{(folder / 'serve.log').read_text()}")
             async with aiohttp.ClientSession() as http, http.get(app_url + "/healthz") as response:
                 assert response.status == 200, await response.text()
-            yield app_url, (lambda: worker.append(start_worker(settings, folder / "worker.log", nice=WORKER_NICE)))
+            yield RunningApp(
+                app_url,
+                lambda: worker.append(start_worker(settings, folder / "worker.log", nice=WORKER_NICE)),
+                lambda: web_cpu_seconds(server.pid),
+            )
         finally:
             stop_worker(server)
             for process in worker:
@@ -174,7 +204,7 @@ async def app_process(
 
 async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyncio.Semaphore,
                         users: list[dict[str, Any]], channels: list[dict[str, Any]], clicks: int,
-                        concurrency: int) -> None:
+                        concurrency: int, web_cpu: Callable[[], float], kinds: tuple[str, ...] = CLICKED) -> None:
     """The launch surfaces' buttons and modals on the launches planned (their PMs click).
 
     Clicks start once the worker has planned every launch of the load above: a backlog of hundreds of plans is
@@ -187,7 +217,9 @@ async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyn
     planned = [i for i, channel in enumerate(channels) if standin.messages(channel["id"])][:PLANNED_FOR_CLICKS]
     people = [(users[i]["id"], channels[i]["id"], f"Bench launch {i}") for i in planned]
     targets = await prepare(slack, standin, gate, people)
-    acks, gone = await run_clicks(slack, standin, gate, schedule(targets, clicks))
+    cpu_before = web_cpu()
+    acks, gone = await run_clicks(slack, standin, gate, schedule(targets, clicks, kinds))
+    cpu = web_cpu() - cpu_before
     calls = list(standin.calls)
     everything = [ack for kind_acks in acks.values() for ack in kind_acks]
     print(f"clicks and modal submissions on {len(planned)} planned launches, {concurrency} at a time:")
@@ -196,12 +228,14 @@ async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyn
         print(line(kind, [a.elapsed_ms for a in kind_acks], calls_before_ack(calls, by_trigger)))
     by_trigger = {ack.trigger_id: ack for ack in everything if ack.trigger_id}
     print(line("all interactions", [a.elapsed_ms for a in everything], calls_before_ack(calls, by_trigger)))
+    print(f"web process CPU while clicking: {cpu * 1000 / max(1, len(everything)):.1f} ms per interaction, "
+          "its work after the acks included")
     if gone:
         print(f"({len(gone)} buttons could not be found on their surface and were not clicked)")
 
 
 async def run(requests: int, concurrency: int, jobs: str, database: str, worker_during_load: bool,
-              clicks: int = 0, processes: int = 1) -> None:
+              clicks: int = 0, processes: int = 1, kinds: tuple[str, ...] = CLICKED) -> None:
     users = [
         {
             "id": f"UB{i:04d}",
@@ -220,10 +254,10 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
     secret = secrets.token_hex(16)
     target = (date.today() + timedelta(days=120)).isoformat()
     with tempfile.TemporaryDirectory(prefix="liftoff-bench-") as folder:
-        async with app_process(standin, secret, Path(folder), database, jobs, processes) as (app_url, start_worker_now):
+        async with app_process(standin, secret, Path(folder), database, jobs, processes) as app:
             if jobs == "rq" and worker_during_load:
-                start_worker_now()
-            slack = SlackSimulator(app_url, secret, standin)
+                app.start_worker()
+            slack = SlackSimulator(app.url, secret, standin)
             gate = asyncio.Semaphore(concurrency)
             try:
                 # Requests are built before the clock starts, so the load generator's own work
@@ -243,9 +277,11 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                     assert ack.status == 200, ack.body
                     command_acks[trigger_id] = ack
 
+                cpu_before = app.web_cpu()
                 with collector_paused():
                     await asyncio.gather(*(command(i) for i in range(requests)))
                 await standin.wait_for(lambda: len(standin.calls_to("views.open")) >= requests, timeout=120)
+                command_cpu = app.web_cpu() - cpu_before
                 submissions = []
                 for i, trigger_id in enumerate(commands[i][1] for i in range(requests)):
                     view = standin.view_opened_by(trigger_id)
@@ -268,11 +304,14 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                     submit_acks[users[i]["id"]] = ack
                     submit_acks[channels[i]["id"]] = ack
 
+                cpu_before = app.web_cpu()
                 with collector_paused():
                     await asyncio.gather(*(submit(i) for i in range(requests)))
+                await asyncio.sleep(SLACK_LATENCY * 2)  # the work after the last acks
+                submit_cpu = app.web_cpu() - cpu_before
                 submit_latencies = [a.elapsed_ms for k, a in submit_acks.items() if k.startswith("U")]
                 if jobs == "rq" and not worker_during_load:
-                    start_worker_now()
+                    app.start_worker()
                 # Give the jobs a while so the calls they make are in the record too; a job that
                 # starts after every ack (worker started after the load) cannot call Slack before one.
                 wanted = requests if worker_during_load or jobs == "inline" else min(requests, 40)
@@ -286,9 +325,11 @@ async def run(requests: int, concurrency: int, jobs: str, database: str, worker_
                 print(line("/launch new", [a.elapsed_ms for a in command_acks.values()],
                            calls_before_ack(calls, command_acks)))
                 print(line("brief submission", submit_latencies, calls_before_ack(calls, submit_acks)))
+                print(f"web process CPU: /launch new {command_cpu * 1000 / requests:.1f} ms per request, brief "
+                      f"submission {submit_cpu * 1000 / requests:.1f} ms, their work after the acks included")
                 print(f"plans posted when measured: {len(standin.calls_to('chat.postMessage'))} of {requests}")
                 if clicks:
-                    await click_through(slack, standin, gate, users, channels, clicks, concurrency)
+                    await click_through(slack, standin, gate, users, channels, clicks, concurrency, app.web_cpu, kinds)
             finally:
                 await slack.close()
     await standin.stop()
@@ -310,11 +351,13 @@ def main() -> None:
                         help="web processes sharing the port (`liftoff serve --processes`; needs --jobs rq)")
     parser.add_argument("--clicks", type=int, default=500,
                         help="then this many button clicks (and the modals they open) on the planned launches")
+    parser.add_argument("--kinds", nargs="+", choices=[str(k) for k in CLICKED], default=list(CLICKED),
+                        help="only these buttons (action ids) are clicked; all of them by default")
     parser.add_argument("--worker-during-load", action="store_true",
                         help="run the RQ worker while requests arrive (on a 2-core box it competes with the app)")
     args = parser.parse_args()
     asyncio.run(run(args.requests, args.concurrency, args.jobs, args.database, args.worker_during_load, args.clicks,
-                     args.processes))
+                     args.processes, tuple(args.kinds)))
 
 
 if __name__ == "__main__":
