@@ -4,6 +4,9 @@ Bolt's asyncio listener runner starts the listener as a task, then checks every 
 called. That adds up to 10 ms to every answer, more when the loop is busy, and with 20 requests in flight it
 wakes the loop 2,000 times a second for nothing. Here ack() wakes the waiting request itself.
 
+After answering, ack() returns when the listener's turn comes (bot/answers_first.py): requests still waiting for
+their answer go first. An event's listener, answered before it starts, waits its turn before it starts.
+
 Everything else is Bolt's: lazy listeners and process_before_response keep Bolt's own path, the listener's
 errors go to the app's error handler as they would there, and a listener that neither acks nor ends within its
 ack_timeout is answered with nothing, as Bolt does.
@@ -22,15 +25,26 @@ from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.answers_first import AnswersFirst
+from storage.db import in_transaction
+
 
 class PromptAck(AsyncAck):
-    """Bolt's ack, which also wakes the request waiting to be answered."""
+    """Bolt's ack, which also wakes the request waiting to be answered, then waits for the listener's turn."""
 
-    def __init__(self) -> None:
+    def __init__(self, answers_first: AnswersFirst) -> None:
         super().__init__()
         self.answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._answers_first = answers_first
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = await self.answer(*args, **kwargs)
+        if not in_transaction():  # a transaction's locks may be what the requests waiting for answers need
+            await self._answers_first.turn()
+        return response
+
+    async def answer(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        """Answer, without waiting for a turn afterwards."""
         response = await super().__call__(*args, **kwargs)
         _settle(self.answered)
         return response
@@ -39,8 +53,9 @@ class PromptAck(AsyncAck):
 class PromptListenerRunner(AsyncioListenerRunner):
     """Bolt's runner, waiting on the listener's ack() instead of polling for it."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, answers_first: AnswersFirst | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.answers_first = answers_first or AnswersFirst()
         self._running: set[asyncio.Future[None]] = set()
 
     @classmethod
@@ -59,10 +74,10 @@ class PromptListenerRunner(AsyncioListenerRunner):
         if self.process_before_response or request.lazy_only or listener.lazy_functions \
                 or request.context.ack.response is not None:
             return await super().run(request, response, listener_name, listener, starting_time)
-        ack = PromptAck()
+        ack = PromptAck(self.answers_first)
         request.context["ack"] = ack  # the listener's `ack` argument is read from the context when it starts
         if listener.auto_acknowledgement:
-            await ack()  # events: answered before the listener runs
+            await ack.answer()  # events: answered before the listener runs
         listener_task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
         self._running.add(listener_task)  # the loop holds tasks weakly: this one runs on after the answer
         listener_task.add_done_callback(self._running.discard)
@@ -80,6 +95,8 @@ class PromptListenerRunner(AsyncioListenerRunner):
     async def _run_listener(self, ack: AsyncAck, request: AsyncBoltRequest, response: BoltResponse | None,
                             listener: AsyncListener) -> None:
         """Bolt's run_ack_function_asynchronously: the listener, its errors to the app's error handler."""
+        if listener.auto_acknowledgement:  # already answered: everything the listener does comes after answers
+            await self.answers_first.turn()
         try:
             await self.listener_start_handler.handle(request=request, response=response)
             await listener.run_ack_function(request=request, response=response)  # type: ignore[arg-type]
@@ -98,6 +115,14 @@ class PromptListenerRunner(AsyncioListenerRunner):
 def answer_on_ack(app: AsyncApp) -> None:
     """Install the prompt runner on `app` (Bolt offers no setting for its runner)."""
     app._async_listener_runner = PromptListenerRunner.replacing(app.listener_runner)
+
+
+def answers_first_of(app: AsyncApp) -> AnswersFirst:
+    """The count of `app`'s requests waiting for their answer, which the web server keeps (bot/server.py)."""
+    runner = app.listener_runner
+    if not isinstance(runner, PromptListenerRunner):
+        raise TypeError("answer_on_ack(app) first")
+    return runner.answers_first
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -11,6 +11,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
+from bot.answers_first import AnswersFirst
+from bot.prompt_ack import answers_first_of
 from bot.services import Services
 from bot.slack_request import to_bolt_request
 
@@ -19,12 +21,14 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 SERVICES_APP_KEY = web.AppKey("services", Services)
 BOLT_APP_KEY = web.AppKey("bolt", AsyncApp)
+ANSWERS_FIRST_APP_KEY = web.AppKey("answers_first", AnswersFirst)
 
 
 def build_web_app(bolt: AsyncApp, services: Services) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app[SERVICES_APP_KEY] = services
     web_app[BOLT_APP_KEY] = bolt
+    web_app[ANSWERS_FIRST_APP_KEY] = answers_first_of(bolt)
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/calendar/{kind:person|launch}/{token}.ics", calendar_feed)
@@ -42,8 +46,10 @@ def build_web_app(bolt: AsyncApp, services: Services) -> web.Application:
 
 async def slack_events(request: web.Request) -> web.Response:
     bolt = request.app[BOLT_APP_KEY]
-    response = await bolt.async_dispatch(await to_bolt_request(request))
-    return await to_aiohttp_response(response)
+    # Counted from arrival to answer: listeners that have answered wait for these (bot/answers_first.py).
+    with request.app[ANSWERS_FIRST_APP_KEY].awaiting_answer():
+        response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
 
 
 async def slack_oauth(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -16,6 +17,15 @@ from storage.launch_pii import ENCRYPTION_KEY
 # PostgreSQL connections a process keeps (web process, or one job's run on a worker); the server's
 # max_connections must cover web processes x this, plus the workers.
 POOL_CONNECTIONS = 40
+
+# True while the current task is inside Database.session(): the transaction's locks (SQLite's one writer,
+# PostgreSQL's row locks) are held until it ends.
+_IN_TRANSACTION: ContextVar[bool] = ContextVar("liftoff_in_transaction", default=False)
+
+
+def in_transaction() -> bool:
+    """Is the current task inside a write transaction (Database.session)? Nothing there should wait on others."""
+    return _IN_TRANSACTION.get()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -97,8 +107,12 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends and rolls back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        inside = _IN_TRANSACTION.set(True)
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            _IN_TRANSACTION.reset(inside)
         if session.info.pop(UNSEALED, False):
             if self._read_engine is self.engine and self.is_sqlite:
                 await self.audit.flush()  # one shared in-memory connection: no second transaction beside it

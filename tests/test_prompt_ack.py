@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.prompt_ack import PromptListenerRunner, answer_on_ack
+from bot.prompt_ack import PromptListenerRunner, answer_on_ack, answers_first_of
+from storage.db import Database
 
 Listener = Callable[..., Awaitable[None]]
 
@@ -132,3 +134,82 @@ async def test_a_listener_that_never_acks_is_given_up_on_at_its_ack_timeout() ->
     response = await asyncio.wait_for(app.async_dispatch(command()), timeout=2)
     assert response.status == 404  # as Bolt answers a request no listener acked
     release.set()
+
+
+async def answered(app: AsyncApp, request: AsyncBoltRequest) -> int:
+    """Dispatch; the status of the answer, and a moment for the listener to go on if it may."""
+    response = await asyncio.wait_for(app.async_dispatch(request), timeout=2)
+    await asyncio.sleep(0.05)
+    return response.status
+
+
+def working_after_ack(worked: asyncio.Event) -> Listener:
+    async def listener(ack: AsyncAck) -> None:
+        await ack()
+        worked.set()
+
+    return listener
+
+
+async def test_work_after_an_answer_waits_until_no_request_waits_for_its_answer() -> None:
+    worked = asyncio.Event()
+    app = app_with(working_after_ack(worked), prompt=True)
+    answers = answers_first_of(app)
+    with answers.awaiting_answer():  # another request, not answered yet
+        assert await answered(app, command()) == 200
+        assert not worked.is_set()
+    await asyncio.wait_for(worked.wait(), timeout=0.1)  # its answer left: the work goes on at once
+    assert answers.waiting == 0
+
+
+async def test_work_after_an_answer_waits_no_longer_than_max_wait() -> None:
+    worked = asyncio.Event()
+    app = app_with(working_after_ack(worked), prompt=True)
+    answers = answers_first_of(app)
+    answers.max_wait = 0.2
+    with answers.awaiting_answer():  # a request that is never answered while this runs
+        started = asyncio.get_running_loop().time()
+        await app.async_dispatch(command())
+        await asyncio.wait_for(worked.wait(), timeout=1)
+        assert 0.15 <= asyncio.get_running_loop().time() - started < 0.5
+
+
+async def test_with_no_request_waiting_the_work_after_an_answer_goes_straight_on() -> None:
+    worked = asyncio.Event()
+    app = app_with(working_after_ack(worked), prompt=True)
+    await app.async_dispatch(command())
+    await asyncio.wait_for(worked.wait(), timeout=0.05)
+
+
+async def test_an_answer_given_inside_a_transaction_does_not_wait_for_others(tmp_path: Path) -> None:
+    # The transaction's locks (here SQLite's one writer) may be what the waiting requests need.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    worked = asyncio.Event()
+
+    async def answers_inside_a_transaction(ack: AsyncAck) -> None:
+        async with db.session():
+            await ack(response_action="errors", errors={"name": "Taken."})
+            worked.set()
+
+    app = app_with(answers_inside_a_transaction, prompt=True)
+    try:
+        with answers_first_of(app).awaiting_answer():
+            await app.async_dispatch(command())
+            await asyncio.wait_for(worked.wait(), timeout=0.1)
+    finally:
+        await db.dispose()
+
+
+async def test_an_event_listener_starts_after_the_answers_waiting() -> None:
+    started = asyncio.Event()
+
+    async def on_home(body: dict[str, Any]) -> None:
+        started.set()
+
+    app = app_with(on_home, prompt=True, on_event=True)
+    with answers_first_of(app).awaiting_answer():
+        response = await asyncio.wait_for(app.async_dispatch(event()), timeout=2)
+        assert response.status == 200
+        await asyncio.sleep(0.05)
+        assert not started.is_set()
+    await asyncio.wait_for(started.wait(), timeout=0.1)
