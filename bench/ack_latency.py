@@ -217,9 +217,9 @@ async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyn
     planned = [i for i, channel in enumerate(channels) if standin.messages(channel["id"])][:PLANNED_FOR_CLICKS]
     people = [(users[i]["id"], channels[i]["id"], f"Bench launch {i}") for i in planned]
     targets = await prepare(slack, standin, gate, people)
-    cpu_before = web_cpu()
+    cpu_before, clicking_since = web_cpu(), time.monotonic()
     acks, gone = await run_clicks(slack, standin, gate, schedule(targets, clicks, kinds))
-    cpu = web_cpu() - cpu_before
+    cpu, clicking = web_cpu() - cpu_before, time.monotonic() - clicking_since
     calls = list(standin.calls)
     everything = [ack for kind_acks in acks.values() for ack in kind_acks]
     print(f"clicks and modal submissions on {len(planned)} planned launches, {concurrency} at a time:")
@@ -229,7 +229,7 @@ async def click_through(slack: SlackSimulator, standin: SlackStandIn, gate: asyn
     by_trigger = {ack.trigger_id: ack for ack in everything if ack.trigger_id}
     print(line("all interactions", [a.elapsed_ms for a in everything], calls_before_ack(calls, by_trigger)))
     print(f"web process CPU while clicking: {cpu * 1000 / max(1, len(everything)):.1f} ms per interaction, "
-          "its work after the acks included")
+          f"its work after the acks included ({100 * cpu / clicking:.0f}% of a core for {clicking:.1f} s)")
     if gone:
         print(f"({len(gone)} buttons could not be found on their surface and were not clicked)")
 
