@@ -33,7 +33,7 @@ from storage.launches import LaunchRepository
 from storage.models import Launch, LaunchVersion
 from storage.outbox import OutboxRepository
 from storage.scope import Scope
-from storage.versions import PENDING, LaunchChanges, VersionRepository, is_pending, plan_document
+from storage.versions import PENDING, LaunchChanges, ReplanTarget, VersionRepository, is_pending, plan_document
 from storage.workspaces import WorkspaceRepository
 
 log = logging.getLogger(__name__)
@@ -79,28 +79,26 @@ def launch_state(launch: Launch) -> dict[str, Any]:
             "team": [m.slack_id for m in launch.members]}
 
 
-async def request_replan(db: Database, scope: Scope, launch_id: int, version: int, checked: ValidBrief,
-                         user_id: str) -> bool:
-    """Store the request as the launch's pending row of `version` and audit it, with the launch as it stood;
-    False when the launch is gone.
+async def request_replan(db: Database, scope: Scope, launch: ReplanTarget, checked: ValidBrief,
+                         user_id: str) -> int:
+    """Store the request as the launch's next version's pending row and audit it, with the launch as its check
+    read it; returns that version.
 
     Raises IntegrityError when a re-plan of this version was already requested.
     """
+    version = launch.version + 1
     request = ReplanRequest(checked.name, checked.launch_type, checked.channel, list(checked.team))
     async with db.session() as session:
-        launch = await LaunchRepository(session, scope).get(launch_id)
-        if launch is None:
-            return False
         await VersionRepository(session, scope).request(
-            launch, version, request.to_json(), brief=checked.brief, target_date=checked.target_date,
+            launch.id, version, request.to_json(), brief=checked.brief, target_date=checked.target_date,
             created_by=user_id,
         )
         await AuditLog(session, scope).append(
             actor=user_id, action=AuditAction.LAUNCH_REPLAN_REQUESTED, target=f"launch:{launch.id}",
-            before=launch_state(launch),
+            before=launch.state(),
             after={**request.to_json(), "version": version, "target_date": checked.target_date},
         )
-    return True
+    return version
 
 
 async def prepare_replan(db: Database, workspace_id: str, launch_id: int, version: int) -> bool:

@@ -143,16 +143,11 @@ async def on_replan_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
         await ack(response_action="errors", errors={BriefField.NAME: ALREADY_RUNNING})
         return
     await ack()
-    version = launch.version + 1
     try:
-        requested = await replan.request_replan(services.db, scope, launch.id, version, checked, user_id)
+        version = await replan.request_replan(services.db, scope, launch, checked, user_id)
     except IntegrityError:
         # Another submission asked for the same version a moment ago; that one goes ahead.
         await client.chat_postMessage(channel=user_id, text=ALREADY_RUNNING)
-        return
-    if not requested:
-        gone = f"{escape(launch.name)} no longer exists; nothing was re-planned."
-        await client.chat_postMessage(channel=user_id, text=gone)
         return
     await services.jobs.enqueue(JobName.REPLAN_LAUNCH, scope.workspace_id, launch.id, version)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -158,7 +158,8 @@ class PlanChanges:
 
 @dataclass(frozen=True)
 class ReplanTarget:
-    """The launch a re-plan submission names, as its check reads it before the ack (its team is read after)."""
+    """The launch a re-plan submission names, as its check reads it before the ack; the request's audit entry
+    records it as it stood."""
 
     id: int
     workspace_id: str
@@ -166,6 +167,15 @@ class ReplanTarget:
     status: str
     version: int
     created_by: str
+    target_date: date
+    launch_type: str
+    channel_id: str | None
+    team: tuple[str, ...]  # the members' Slack ids, sorted
+
+    def state(self) -> dict[str, Any]:
+        """The launch's plan settings, as the audit log records them before a change."""
+        return {"version": self.version, "name": self.name, "target_date": self.target_date,
+                "launch_type": self.launch_type, "channel_id": self.channel_id, "team": list(self.team)}
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,11 @@ def _replan_check_statements() -> tuple[Any, Any]:
                .where(LaunchVersion.workspace_id == ws, LaunchVersion.launch_id == launch_id,
                       LaunchVersion.version == Launch.version + 1)
                .exists())
+    team = (select(func.aggregate_strings(LaunchMember.slack_id, " "))
+            .where(LaunchMember.launch_id == Launch.id, LaunchMember.slack_id.is_not(None))
+            .scalar_subquery())
     check = (select(Launch.id, Launch.workspace_id, Launch.name, Launch.status, Launch.version, Launch.created_by,
+                    Launch.target_date, Launch.launch_type, Launch.channel_id, team.label("team"),
                     role.label("role"), name_taken.label("name_taken"), pending.label("pending"))
              .where(Launch.workspace_id == ws, Launch.id == launch_id))
     return check, select(role)
@@ -223,7 +237,8 @@ class VersionRepository:
         row = (await connection.execute(_REPLAN_CHECK, params)).one_or_none()
         if row is None:
             return ReplanCheck((await connection.execute(_ROLE, params)).scalar(), None, False, False)
-        target = ReplanTarget(row.id, row.workspace_id, row.name, row.status, row.version, row.created_by)
+        target = ReplanTarget(row.id, row.workspace_id, row.name, row.status, row.version, row.created_by,
+                              row.target_date, row.launch_type, row.channel_id, tuple(sorted((row.team or "").split())))
         return ReplanCheck(row.role, target, bool(row.name_taken), bool(row.pending))
 
     async def list(self, launch_id: int) -> list[LaunchVersion]:
@@ -267,11 +282,15 @@ class VersionRepository:
         )
         return await self.add(launch, launch.version, plan_document(launch, tasks, dependencies))
 
-    async def request(self, launch: Launch, version: int, request: dict[str, Any], *, brief: str,
-                      target_date: date, created_by: str) -> LaunchVersion:
-        """Record a re-plan request as the pending row of `version` (unique: one request per version)."""
-        return await self.add(launch, version, {PENDING: request}, brief=brief, target_date=target_date,
-                              created_by=created_by)
+    async def request(self, launch_id: int, version: int, request: dict[str, Any], *, brief: str,
+                      target_date: date, created_by: str) -> None:
+        """Record a re-plan request as the pending row of `version` (unique per launch and version: a second
+        request raises IntegrityError). A plain INSERT: it runs after the submission's ack, beside the acks of
+        others, and nothing reads the row back here."""
+        await self.session.execute(insert(LaunchVersion).values(
+            workspace_id=self.scope.workspace_id, launch_id=launch_id, version=version, brief=brief,
+            target_date=target_date, plan={PENDING: request}, created_by=created_by,
+        ))
 
     async def discard(self, row: LaunchVersion) -> None:
         await self.session.delete(row)

@@ -38,6 +38,7 @@ from storage.migrate import upgrade_async
 from storage.models import Task
 from storage.reviews import ReviewRepository
 from storage.scope import Scope
+from storage.versions import VersionRepository
 from storage.workspaces import WorkspaceRepository
 from tests.llm_stubs import LlmStubServer, anthropic_message
 from tests.test_llm_planner import TARGET, TEAM, TODAY, fresh, models_for, sent_text, stub, task
@@ -195,8 +196,10 @@ async def test_a_replan_keeps_the_numbers_and_adds_new_ones(planned: tuple[Datab
     team = [m.slack_id for m in TEAM if m.slack_id]
     checked = ValidBrief(name=launch.name, brief=text, target_date=TARGET, team=team, channel="C1",
                          launch_type="mobile_release")
-    version = launch.version + 1
-    assert await replan.request_replan(db, scope, launch.id, version, checked, PM)
+    async with db.reader() as session:
+        target = (await VersionRepository(session, scope).replan_check(PM, launch_id, launch.name)).launch
+    assert target is not None
+    version = await replan.request_replan(db, scope, target, checked, PM)
     assert await replan.prepare_replan(db, WS, launch_id, version)
     stub.reset()
     stub.anthropic.queue(anthropic_message(llm_plan(

@@ -26,7 +26,7 @@ from storage.versions import FieldChange, PlanChanges, TaskChange, TaskLine, Ver
 from storage.workspaces import WorkspaceRepository
 from tests.standin_samples import VALIDATE
 from tests.support import Stack
-from tests.test_launch_scenarios import BRIEF, CHANNEL, PM, brief_values, open_brief_modal
+from tests.test_launch_scenarios import BRIEF, CHANNEL, PM, TEAM, brief_values, open_brief_modal
 
 MEMBER = "U101"
 D1, D2 = date(2026, 5, 4), date(2026, 5, 11)
@@ -247,9 +247,14 @@ async def test_replan_keeps_done_work_posts_one_diff_and_keeps_v1(stack: Stack) 
     assert await count(stack, LaunchVersion, launch_id=launch.id) == 2
     assert await count(stack, Outbox, idempotency_key=f"launch:{launch.id}:v2:diff") == 1
     async with stack.db.reader() as session:
-        audit = list(await session.scalars(select(AuditEntry.action).where(
-            AuditEntry.target == f"launch:{launch.id}", AuditEntry.action.like("launch.replan%"))))
+        audit = {entry.action: entry for entry in await session.scalars(select(AuditEntry).where(
+            AuditEntry.target == f"launch:{launch.id}", AuditEntry.action.like("launch.replan%")))}
     assert sorted(audit) == ["launch.replan_requested", "launch.replanned"]
+    # The request records the launch as the PM's submission found it, team included.
+    assert audit["launch.replan_requested"].before == {
+        "version": 1, "name": launch.name, "target_date": launch.target_date.isoformat(),
+        "launch_type": "software_release", "channel_id": CHANNEL, "team": sorted(TEAM)}
+    assert audit["launch.replan_requested"].after["version"] == 2
 
     # Version 1 stays readable.
     before = len(stack.standin.ephemerals(PM))
@@ -312,7 +317,7 @@ async def test_a_replan_already_asked_for_is_refused_in_the_modal(stack: Stack) 
         stored = await LaunchRepository(session, Scope(launch.workspace_id)).get(launch.id)
         assert stored is not None
         await VersionRepository(session, Scope(launch.workspace_id)).request(
-            stored, stored.version + 1, {"name": stored.name}, brief=BRIEF, target_date=stored.target_date,
+            stored.id, stored.version + 1, {"name": stored.name}, brief=BRIEF, target_date=stored.target_date,
             created_by=PM)
     ack = await stack.slack.submit_view(PM, view, brief_values(launch.name))
     assert ack.json is not None and "already being made" in ack.json["errors"]["name"]
@@ -380,8 +385,11 @@ async def test_a_replan_that_fails_the_pii_check_changes_nothing_and_says_why(
     assert stored is not None
     checked = ValidBrief(name=stored.name, brief="A new brief", target_date=stored.target_date,
                          team=[PM], channel=CHANNEL, launch_type="software_release")
-    version = stored.version + 1
-    assert await replan.request_replan(stack.db, Scope(launch.workspace_id, PM), stored.id, version, checked, PM)
+    async with stack.db.reader() as session:
+        target = (await VersionRepository(session, Scope(launch.workspace_id)).replan_check(
+            PM, launch.id, launch.name)).launch
+    assert target is not None
+    version = await replan.request_replan(stack.db, Scope(launch.workspace_id, PM), target, checked, PM)
 
     class Broken:
         def analyze(self, **_: Any) -> list[Any]:
@@ -403,6 +411,3 @@ async def test_a_replan_that_fails_the_pii_check_changes_nothing_and_says_why(
     assert await count(stack, AuditEntry, action="launch.replan_failed", target=f"launch:{launch.id}") == 1
     # Asked again, the job finds nothing to do.
     assert not await replan.prepare_replan(stack.db, launch.workspace_id, launch.id, version)
-    # A launch deleted between the check and the request: nothing is stored.
-    assert not await replan.request_replan(stack.db, Scope(launch.workspace_id, PM), 10**9, 2, checked, PM)
-    assert await count(stack, LaunchVersion, launch_id=10**9) == 0
