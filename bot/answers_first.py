@@ -8,8 +8,8 @@ the ack.
 
 So a listener that has answered waits its turn (`turn()`) until no request is waiting for its answer, for at
 most `max_wait`: a steady stream of requests delays the work after the answers, it never starves it. A listener
-inside a database transaction does not wait (bot/prompt_ack.py checks): its locks, SQLite's one writer above
-all, may be what the waiting requests need.
+that answers while it holds a database session does not wait (bot/prompt_ack.py checks): its connection or its
+locks, SQLite's one writer above all, may be what the waiting requests need.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.answers_first import AnswersFirst
-from storage.db import in_transaction
+from storage.db import in_session
 
 
 class PromptAck(AsyncAck):
@@ -39,7 +39,7 @@ class PromptAck(AsyncAck):
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = await self.answer(*args, **kwargs)
-        if not in_transaction():  # a transaction's locks may be what the requests waiting for answers need
+        if not in_session():  # its connection, or its locks, may be what the requests waiting for answers need
             await self._answers_first.turn()
         return response
 

@@ -18,14 +18,14 @@ from storage.launch_pii import ENCRYPTION_KEY
 # max_connections must cover web processes x this, plus the workers.
 POOL_CONNECTIONS = 40
 
-# True while the current task is inside Database.session(): the transaction's locks (SQLite's one writer,
-# PostgreSQL's row locks) are held until it ends.
-_IN_TRANSACTION: ContextVar[bool] = ContextVar("liftoff_in_transaction", default=False)
+# True while the current task holds a session of Database: its pooled connection and, for a write, the
+# transaction's locks (SQLite's one writer, PostgreSQL's row locks) until it ends.
+_IN_SESSION: ContextVar[bool] = ContextVar("liftoff_in_session", default=False)
 
 
-def in_transaction() -> bool:
-    """Is the current task inside a write transaction (Database.session)? Nothing there should wait on others."""
-    return _IN_TRANSACTION.get()
+def in_session() -> bool:
+    """Does the current task hold a database session? Nothing there should wait on other requests' work."""
+    return _IN_SESSION.get()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -107,12 +107,8 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends and rolls back on error."""
-        inside = _IN_TRANSACTION.set(True)
-        try:
-            async with self._opened(self._sessions) as session, session.begin():
-                yield session
-        finally:
-            _IN_TRANSACTION.reset(inside)
+        async with self._opened(self._sessions) as session, session.begin():
+            yield session
         if session.info.pop(UNSEALED, False):
             if self._read_engine is self.engine and self.is_sqlite:
                 await self.audit.flush()  # one shared in-memory connection: no second transaction beside it
@@ -135,15 +131,19 @@ class Database:
         session's transaction has ended (or a reader had none) before it is closed, so closing only hands the
         connection back to the pool, with no I/O: there is no await for a cancellation to interrupt. SQLite's close
         does talk to its driver's thread, so it keeps the guard."""
-        if self.is_sqlite:
-            async with sessions() as session:
-                yield session
-            return
-        session = sessions()
+        inside = _IN_SESSION.set(True)
         try:
-            yield session
+            if self.is_sqlite:
+                async with sessions() as session:
+                    yield session
+                return
+            session = sessions()
+            try:
+                yield session
+            finally:
+                await session.close()
         finally:
-            await session.close()
+            _IN_SESSION.reset(inside)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

@@ -181,17 +181,18 @@ async def test_with_no_request_waiting_the_work_after_an_answer_goes_straight_on
     await asyncio.wait_for(worked.wait(), timeout=0.05)
 
 
-async def test_an_answer_given_inside_a_transaction_does_not_wait_for_others(tmp_path: Path) -> None:
-    # The transaction's locks (here SQLite's one writer) may be what the waiting requests need.
+@pytest.mark.parametrize("kind", ["session", "reader"])
+async def test_an_answer_given_inside_a_database_session_does_not_wait_for_others(tmp_path: Path, kind: str) -> None:
+    # Its connection or its locks (here SQLite's one writer) may be what the waiting requests need.
     db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
     worked = asyncio.Event()
 
-    async def answers_inside_a_transaction(ack: AsyncAck) -> None:
-        async with db.session():
+    async def answers_inside_a_session(ack: AsyncAck) -> None:
+        async with db.session() if kind == "session" else db.reader():
             await ack(response_action="errors", errors={"name": "Taken."})
             worked.set()
 
-    app = app_with(answers_inside_a_transaction, prompt=True)
+    app = app_with(answers_inside_a_session, prompt=True)
     try:
         with answers_first_of(app).awaiting_answer():
             await app.async_dispatch(command())
