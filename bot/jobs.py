@@ -206,9 +206,9 @@ def perform(name: str, args: list[JobArg], marker: str | None = None) -> None:
 
 
 async def _perform(name: JobName, args: list[JobArg]) -> None:
-    from bot.wiring import build_services
+    from bot.wiring import WORKER_PROCESS, build_services
 
-    services = build_services(Settings.from_env())
+    services = build_services(Settings.from_env(), process=WORKER_PROCESS)
     try:
         await job_table()[name](services, *args)
     finally:

@@ -19,10 +19,15 @@ from bot.team_guard import refuse_other_teams
 from handlers import register_all
 from storage.db import Database
 
+# How each kind of process names its PostgreSQL sessions (pg_stat_activity.application_name).
+WEB_PROCESS = "liftoff-web"
+WORKER_PROCESS = "liftoff-worker"
 
-def build_services(settings: Settings) -> Services:
+
+def build_services(settings: Settings, *, process: str = WEB_PROCESS) -> Services:
+    """`process` (WEB_PROCESS, WORKER_PROCESS) names this process's database sessions."""
     jobs = build_queue(settings)
-    db = Database(settings.database_url, encryption_key=settings.encryption_key)
+    db = Database(settings.database_url, encryption_key=settings.encryption_key, application_name=process)
     tokens = build_workspace_tokens(settings, db) if settings.multi_workspace else None
     services = Services(settings=settings, db=db, jobs=jobs, slack=SlackClients(settings, tokens),
                         llm=build_plan_models(settings))

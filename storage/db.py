@@ -49,8 +49,9 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
-    """An engine for `url`. On SQLite the writer engine holds one connection that begins immediately."""
+def create_engine(url: str, *, writer: bool = True, application_name: str | None = None) -> AsyncEngine:
+    """An engine for `url`. On SQLite the writer engine holds one connection that begins immediately.
+    `application_name` names the PostgreSQL sessions (pg_stat_activity shows which process each serves)."""
     if not url.startswith("sqlite"):
         # At most POOL_CONNECTIONS per process, and all of them kept: no overflow. Twenty requests in flight hold
         # about forty sessions at a burst's peak (each request's read before its ack, the writes of those acked
@@ -63,8 +64,9 @@ def create_engine(url: str, *, writer: bool = True) -> AsyncEngine:
         # pool, so one request sees the error; recycling retires connections before a firewall or PgBouncer
         # idles them out. LIFO: a quiet moment reuses the same few connections, whose prepared-statement caches
         # are warm, instead of cycling through all of them (each would parse every statement again).
+        server_settings = {"application_name": application_name} if application_name else {}
         return create_async_engine(url, pool_size=POOL_CONNECTIONS, max_overflow=0, pool_recycle=1800,
-                                   pool_use_lifo=True)
+                                   pool_use_lifo=True, connect_args={"server_settings": server_settings})
     if is_in_memory(url):
         # One shared connection is the whole database; readers and the writer must use it.
         engine = create_async_engine(url, poolclass=StaticPool)
@@ -86,9 +88,9 @@ def is_in_memory(url: str) -> bool:
 class Database:
     """Sessions for writing (`session`) and for reading (`reader`)."""
 
-    def __init__(self, url: str, *, encryption_key: str | None = None) -> None:
+    def __init__(self, url: str, *, encryption_key: str | None = None, application_name: str | None = None) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, application_name=application_name)
         separate_reader = self.is_sqlite and not is_in_memory(url)
         self._read_engine = create_engine(url, writer=False) if separate_reader else self.engine
         # Every session carries the key for what is stored encrypted beside the launch (storage/launch_pii.py).

@@ -19,16 +19,18 @@ from storage.models import Base
 from tests.support import migrated_database, postgres_database, require_service
 
 
-async def test_warming_opens_pooled_connections_up_front_and_readers_need_no_transaction() -> None:
+async def test_warming_opens_pooled_connections_up_front_named_and_readers_need_no_transaction() -> None:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     async with postgres_database() as url:
         await upgrade_async(url)
-        db = Database(url)
+        db = Database(url, application_name="liftoff-test")
         try:
             await db.warm(5)
             pool = db.engine.sync_engine.pool
             assert pool.checkedin() == 5 and pool.checkedout() == 0  # type: ignore[attr-defined]
             async with db.reader() as session:  # autocommit: each statement is a transaction of its own
+                # Named, so pg_stat_activity tells a web process's sessions from a worker's.
+                assert await session.scalar(text("SELECT current_setting('application_name')")) == "liftoff-test"
                 first = await session.scalar(text("SELECT now()"))
                 assert await session.scalar(text("SELECT now()")) != first
             async with db.snapshot() as session:
