@@ -78,7 +78,9 @@ class PromptListenerRunner(AsyncioListenerRunner):
         request.context["ack"] = ack  # the listener's `ack` argument is read from the context when it starts
         if listener.auto_acknowledgement:
             await ack.answer()  # events: answered before the listener runs
-        listener_task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
+        # Named for its listener: asyncio's debug mode and task dumps then say which one ran long.
+        listener_task = asyncio.get_running_loop().create_task(
+            self._run_listener(ack, request, response, listener), name=f"listener:{listener_name}")
         self._running.add(listener_task)  # the loop holds tasks weakly: this one runs on after the answer
         listener_task.add_done_callback(self._running.discard)
         # A listener that fails (or ends) without ack() is answered by what its error handler left in ack.
