@@ -184,7 +184,6 @@ async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator
         slack_api_url=standin.base_url,
         log_level="WARNING",
     )
-    worker = None
     try:
         if backend == "sqlite-inline":
             settings = replace(base, database_url=f"sqlite+aiosqlite:///{tmp_dir}/liftoff.db")
@@ -197,11 +196,14 @@ async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator
             queue = f"liftoff-test-{uuid.uuid4().hex[:8]}"
             settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL, queue_name=queue)
             worker = start_worker(settings, tmp_dir / "worker.log")
-            async with _stack(backend, settings, standin, worker) as stack:
-                yield stack
+            try:
+                async with _stack(backend, settings, standin, worker) as stack:
+                    yield stack
+            finally:
+                # Before the database is dropped: a job cut off from its database mid-way would keep the worker
+                # from its warm shutdown past stop_worker's patience (10 s lost per module).
+                await asyncio.to_thread(stop_worker, worker)
     finally:
-        if worker is not None:
-            stop_worker(worker)
         await standin.stop()
 
 

@@ -4,6 +4,7 @@ names the other workspace's ids. The same person (U100) is an Admin in one works
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import subprocess
@@ -109,7 +110,6 @@ def start_multi_worker(settings: Settings, log_path: Path) -> subprocess.Popen[b
 async def multi_workspace_stack(backend: str, tmp_dir: Path, validator: Any) -> AsyncIterator[Stack]:
     standin = await SlackStandIn(validator=validator, users=PEOPLE, channels=CHANNELS).start()
     base = multi_settings(standin)
-    worker = None
     try:
         if backend == "sqlite-inline":
             settings = replace(base, database_url=f"sqlite+aiosqlite:///{tmp_dir}/isolation.db")
@@ -121,11 +121,12 @@ async def multi_workspace_stack(backend: str, tmp_dir: Path, validator: Any) -> 
             settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL,
                                queue_name=f"liftoff-test-{uuid.uuid4().hex[:8]}")
             worker = start_multi_worker(settings, tmp_dir / "worker.log")
-            async with _running(backend, settings, standin, worker) as stack:
-                yield stack
+            try:
+                async with _running(backend, settings, standin, worker) as stack:
+                    yield stack
+            finally:
+                await asyncio.to_thread(stop_worker, worker)  # before its database is dropped (tests/support.py)
     finally:
-        if worker is not None:
-            stop_worker(worker)
         await standin.stop()
 
 
