@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -174,20 +174,30 @@ class Stack:
                 await asyncio.sleep(0.05)
 
 
-@asynccontextmanager
-async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator[Stack]:  # noqa: ANN001
-    standin = await SlackStandIn(validator=validator, users=PEOPLE, channels=CHANNELS).start()
-    secret = secrets.token_hex(16)
-    base = Settings(
+def single_workspace_settings(standin: SlackStandIn) -> Settings:
+    """The app installed in the stand-in's one workspace with its bot token (no database yet)."""
+    return Settings(
         slack_bot_token=standin.bot_token,
-        slack_signing_secret=secret,
+        slack_signing_secret=secrets.token_hex(16),
         slack_api_url=standin.base_url,
         log_level="WARNING",
     )
+
+
+@asynccontextmanager
+async def running_stack(
+    backend: str, tmp_dir: Path, validator,  # noqa: ANN001
+    *, settings_for: Callable[[SlackStandIn], Settings] = single_workspace_settings, team_id: str | None = None,
+) -> AsyncIterator[Stack]:
+    """Liftoff on `backend` ("sqlite-inline", or "postgres-rq" with a worker), wired to a new Slack stand-in;
+    `settings_for` gives its settings but the database's, and the simulated client clicks from `team_id`
+    (the stand-in's workspace by default)."""
+    standin = await SlackStandIn(validator=validator, users=PEOPLE, channels=CHANNELS).start()
+    base = settings_for(standin)
     try:
         if backend == "sqlite-inline":
             settings = replace(base, database_url=f"sqlite+aiosqlite:///{tmp_dir}/liftoff.db")
-            async with _stack(backend, settings, standin, None) as stack:
+            async with _stack(backend, settings, standin, None, team_id) as stack:
                 yield stack
             return
         require_service("Redis", "127.0.0.1", 6379)
@@ -197,7 +207,7 @@ async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator
             settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL, queue_name=queue)
             worker = start_worker(settings, tmp_dir / "worker.log")
             try:
-                async with _stack(backend, settings, standin, worker) as stack:
+                async with _stack(backend, settings, standin, worker, team_id) as stack:
                     yield stack
             finally:
                 # Before the database is dropped: a job cut off from its database mid-way would keep the worker
@@ -209,10 +219,11 @@ async def running_stack(backend: str, tmp_dir: Path, validator) -> AsyncIterator
 
 @asynccontextmanager
 async def _stack(
-    backend: str, settings: Settings, standin: SlackStandIn, worker: subprocess.Popen[bytes] | None
+    backend: str, settings: Settings, standin: SlackStandIn, worker: subprocess.Popen[bytes] | None,
+    team_id: str | None,
 ) -> AsyncIterator[Stack]:
     liftoff = await start_liftoff(settings, port=0)
-    slack = SlackSimulator(liftoff.url, settings.slack_signing_secret or "", standin)
+    slack = SlackSimulator(liftoff.url, settings.slack_signing_secret or "", standin, team_id=team_id)
     try:
         yield Stack(backend, settings, liftoff, standin, slack, worker)
     finally:
@@ -229,6 +240,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         SLACK_SIGNING_SECRET=settings.slack_signing_secret or "",
         SLACK_API_URL=settings.slack_api_url,
         LIFTOFF_QUEUE=settings.queue_name,
+        SLACK_CLIENT_ID=settings.slack_client_id or "",  # multi-workspace mode
+        SLACK_CLIENT_SECRET=settings.slack_client_secret or "",
+        LIFTOFF_ENCRYPTION_KEY=settings.encryption_key or "",
         LOG_LEVEL="INFO",
     )
     return env

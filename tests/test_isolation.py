@@ -4,18 +4,13 @@ names the other workspace's ids. The same person (U100) is an Admin in one works
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +22,6 @@ from sqlalchemy import func, select
 from agents.okr_import import import_tree
 from agents.okr_sources import sign_metric
 from bot.jobs import JobName
-from bot.runtime import start_liftoff
 from bot.settings import Settings
 from bot.standin.api import SlackStandIn
 from bot.standin.render import render_blocks
@@ -39,17 +33,7 @@ from storage.okr_enums import ApprovalState
 from storage.okr_models import CheckIn, KeyResult, Objective, OkrComment, OkrDecision
 from storage.okrs import OkrRepository
 from storage.scope import Scope
-from tests.support import (
-    CHANNELS,
-    PEOPLE,
-    REDIS_TEST_URL,
-    ROOT,
-    Stack,
-    postgres_database,
-    require_service,
-    settings_env,
-    stop_worker,
-)
+from tests.support import Stack, running_stack
 from tests.test_launch_scenarios import brief_values
 from tests.test_oauth import install, own_view
 
@@ -98,50 +82,6 @@ def multi_settings(standin: SlackStandIn) -> Settings:
     )
 
 
-def start_multi_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = settings_env(settings)
-    env.update(SLACK_CLIENT_ID=settings.slack_client_id or "", SLACK_CLIENT_SECRET=settings.slack_client_secret or "",
-               LIFTOFF_ENCRYPTION_KEY=settings.encryption_key or "")
-    log = open(log_path, "wb")  # noqa: SIM115 - the worker writes to it for the module's lifetime
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
-
-
-@asynccontextmanager
-async def multi_workspace_stack(backend: str, tmp_dir: Path, validator: Any) -> AsyncIterator[Stack]:
-    standin = await SlackStandIn(validator=validator, users=PEOPLE, channels=CHANNELS).start()
-    base = multi_settings(standin)
-    try:
-        if backend == "sqlite-inline":
-            settings = replace(base, database_url=f"sqlite+aiosqlite:///{tmp_dir}/isolation.db")
-            async with _running(backend, settings, standin, None) as stack:
-                yield stack
-            return
-        require_service("Redis", "127.0.0.1", 6379)
-        async with postgres_database() as url:
-            settings = replace(base, database_url=url, redis_url=REDIS_TEST_URL,
-                               queue_name=f"liftoff-test-{uuid.uuid4().hex[:8]}")
-            worker = start_multi_worker(settings, tmp_dir / "worker.log")
-            try:
-                async with _running(backend, settings, standin, worker) as stack:
-                    yield stack
-            finally:
-                await asyncio.to_thread(stop_worker, worker)  # before its database is dropped (tests/support.py)
-    finally:
-        await standin.stop()
-
-
-@asynccontextmanager
-async def _running(backend: str, settings: Settings, standin: SlackStandIn,
-                   worker: subprocess.Popen[bytes] | None) -> AsyncIterator[Stack]:
-    liftoff = await start_liftoff(settings, port=0)
-    slack = SlackSimulator(liftoff.url, settings.slack_signing_secret or "", standin, team_id=ALPHA)
-    try:
-        yield Stack(backend, settings, liftoff, standin, slack, worker)
-    finally:
-        await slack.close()
-        await liftoff.stop()
-
-
 @dataclass
 class World:
     stack: Stack
@@ -155,7 +95,8 @@ class World:
 async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                 blockkit_validator: Any) -> AsyncIterator[World]:
     backend = request.param
-    async with multi_workspace_stack(backend, tmp_path_factory.mktemp(f"iso-{backend}"), blockkit_validator) as stack:
+    async with running_stack(backend, tmp_path_factory.mktemp(f"iso-{backend}"), blockkit_validator,
+                             settings_for=multi_settings, team_id=ALPHA) as stack:
         url = stack.liftoff.url
         assert await install(url, stack.standin, ALPHA) == 200
         assert await install(url, stack.standin, BETA) == 200
