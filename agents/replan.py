@@ -74,9 +74,8 @@ class ReplanResult:
 
 
 def launch_state(launch: Launch) -> dict[str, Any]:
-    return {"version": launch.version, "name": launch.name, "target_date": launch.target_date,
-            "launch_type": launch.launch_type, "channel_id": launch.channel_id,
-            "team": [m.slack_id for m in launch.members]}
+    """The launch's plan settings, as the audit log records them (the same shape as a re-plan request's)."""
+    return ReplanTarget.of(launch).state()
 
 
 async def request_replan(db: Database, scope: Scope, launch: ReplanTarget, checked: ValidBrief,

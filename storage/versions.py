@@ -170,7 +170,14 @@ class ReplanTarget:
     target_date: date
     launch_type: str
     channel_id: str | None
-    team: tuple[str, ...]  # the members' Slack ids, sorted
+    team: tuple[str, ...]  # the members' Slack ids: sorted as the check reads them, in entry order from `of`
+
+    @classmethod
+    def of(cls, launch: Launch) -> ReplanTarget:
+        """A stored launch, its members loaded."""
+        return cls(launch.id, launch.workspace_id, launch.name, launch.status, launch.version, launch.created_by,
+                   launch.target_date, launch.launch_type, launch.channel_id,
+                   tuple(m.slack_id for m in launch.members if m.slack_id))
 
     def state(self) -> dict[str, Any]:
         """The launch's plan settings, as the audit log records them before a change."""
